@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TherapySessionsConfig(AppConfig):
+    # The folder is sessions/, but the label must differ from django.contrib.sessions.
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "sessions"
+    label = "therapy_sessions"
+    verbose_name = "Therapiesitzungen"
