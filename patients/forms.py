@@ -138,7 +138,7 @@ class DiagnosisForm(forms.Form):
         if found is None:
             raise forms.ValidationError("Unbekannter ICD-10-GM-Code. Bitte einen Code aus der Liste wählen (z. B. F32.1).")
         if not found.terminal:
-            raise forms.ValidationError(f"{found.code} ist keine endständige Schlüsselnummer – bitte genauer kodieren (z. B. {found.code}.0).")
+            raise forms.ValidationError(icd10gm.billing_hint(found.code) or f"{found.code} ist keine endständige Schlüsselnummer – bitte genauer kodieren.")
         self.cleaned_data["icd_version"] = found.version
         return found.code
 
