@@ -87,6 +87,15 @@ class Patient(models.Model):
         return fernet
 
     @property
+    def gender_label(self) -> str:
+        return Gender(self.gender).label if self.gender in Gender.values else ""
+
+    @property
+    def address(self) -> str:
+        city = " ".join(v for v in (self.postal_code, self.city) if v)
+        return ", ".join(v for v in (self.street, city) if v)
+
+    @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
@@ -94,7 +103,7 @@ class Patient(models.Model):
     def sort_key(self) -> tuple[str, str]:
         # Sorting happens in Python after decryption (the DB sees only ciphertext, and the
         # embedded server collates in C order anyway).
-        return (crypto.normalize_name_token(self.last_name or "")[0:1] or [""])[0], (self.first_name or "").casefold()
+        return (crypto.normalize_name_token(self.last_name or "") or [""])[0], (self.first_name or "").casefold()
 
     @property
     def kbv_chiffre(self) -> str:

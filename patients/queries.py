@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from django.urls import reverse
 
 from django.db.models import QuerySet
 
@@ -31,7 +34,7 @@ def patient_list(membership: Any, query: str = "") -> list[Patient]:
     patients = list(qs)
     for p in patients:
         p.practice = membership.practice
-    patients.sort(key=lambda p: (crypto.normalize_name_token(p.last_name or "")[:1] or [""], (p.first_name or "").casefold()))
+    patients.sort(key=lambda p: ((crypto.normalize_name_token(p.last_name or "") or [""])[0], (p.first_name or "").casefold()))
     return patients
 
 
@@ -40,3 +43,33 @@ def access_log(patient: Patient, limit: int = 50) -> list[AuditEntry]:
         AuditEntry.objects.filter(practice=patient.practice, patient_pseudonym=patient.pseudonym)
         .order_by("-id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """What the list shows: decrypted once, formatted once (the template only prints)."""
+
+    url: str
+    name: str
+    birth_date: str
+    insurance: str
+    pseudonym: str
+    therapist: str
+
+
+def patient_rows(membership: Any, query: str = "") -> list[PatientRow]:
+    patients = patient_list(membership, query)
+    # One reverse() for the whole list: URLs differ only in the UUID.
+    marker = "00000000-0000-0000-0000-000000000000"
+    pattern = reverse("patients:detail", kwargs={"code": marker})
+    return [
+        PatientRow(
+            url=pattern.replace(marker, str(p.code)),
+            name=f"{p.last_name}, {p.first_name}",
+            birth_date=p.birth_date.strftime("%d.%m.%Y") if p.birth_date else "",
+            insurance=p.get_insurance_type_display(),
+            pseudonym=p.pseudonym,
+            therapist=p.therapist.email if p.therapist else "–",
+        )
+        for p in patients
+    ]

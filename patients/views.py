@@ -46,7 +46,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     search = ICDSearchForm(request.GET)
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     too_short = bool(query) and len(query.replace(" ", "")) < 2
-    patients = [] if too_short else queries.patient_list(request.membership, query)  # type: ignore[attr-defined]
+    patients = [] if too_short else queries.patient_rows(request.membership, query)  # type: ignore[attr-defined]
     audit.record(request, "patient.list", detail="search" if query else "")
     context = {"patients": patients, "query": query, "too_short": too_short}
     template = "patients/list.html#results" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
