@@ -1,0 +1,1 @@
+"""Curated, paraphrased guideline evidence for the AI panel (data files + loader)."""

@@ -1,0 +1,205 @@
+"""Tests for sessions.crisis_cue (no Django, no database)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import unittest
+from pathlib import Path
+
+import pytest
+
+from sessions import crisis_cue
+from sessions.crisis_cue import ACUTE, CONCERN, analyse, detect, has_acute_risk
+
+DATA = Path(crisis_cue.__file__).resolve().parent / "data"
+KINDS = {"positive", "negated", "historic", "third_party", "neutral", "hypothetical", "concern"}
+TODAY = datetime.date(2026, 11, 22)  # fixed, so year-based "historic" rules do not drift
+
+
+# tests/conftest.py has autouse fixtures that need pytest-django's `settings`. These
+# tests touch neither Django nor the database, so shadow them: the file then also runs
+# with `pytest -p no:django`.
+@pytest.fixture(autouse=True)
+def _celery_eager() -> None:
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher() -> None:
+    return None
+
+
+def _rows() -> list[dict]:
+    lines = (DATA / "crisis_sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _score(rows: list[dict]) -> tuple[float, float]:
+    predicted = [has_acute_risk(r["text"], today=TODAY) for r in rows]
+    tp = sum(1 for r, p in zip(rows, predicted, strict=True) if r["label"] and p)
+    fp = sum(1 for r, p in zip(rows, predicted, strict=True) if not r["label"] and p)
+    fn = sum(1 for r, p in zip(rows, predicted, strict=True) if r["label"] and not p)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return precision, recall
+
+
+class LabelledSetTestCase(unittest.TestCase):
+    def test_it_has_enough_varied_sentences(self) -> None:
+        rows = _rows()
+        self.assertGreaterEqual(len(rows), 120)
+        self.assertEqual(len({r["text"] for r in rows}), len(rows), "duplicate sentences")
+        for r in rows:
+            self.assertIsInstance(r["label"], bool, r)
+            self.assertIn(r["kind"], KINDS, r)
+            self.assertIn(r["split"], {"dev", "test"}, r)
+            self.assertEqual(r["label"], r["kind"] == "positive", r)
+        kinds = {r["kind"] for r in rows}
+        self.assertTrue({"positive", "negated", "historic", "third_party", "neutral"} <= kinds)
+
+    def test_it_keeps_a_held_out_split(self) -> None:
+        rows = _rows()
+        test = [r for r in rows if r["split"] == "test"]
+        self.assertGreaterEqual(len(test) / len(rows), 0.2)
+        self.assertGreaterEqual(sum(r["label"] for r in test), 20)
+
+
+class MetricsTestCase(unittest.TestCase):
+    def test_it_meets_the_targets_on_the_whole_set(self) -> None:
+        precision, recall = _score(_rows())
+        self.assertGreaterEqual(recall, 0.9)
+        self.assertGreaterEqual(precision, 0.85)
+
+    def test_it_meets_the_precision_target_on_the_held_out_split(self) -> None:
+        precision, _ = _score([r for r in _rows() if r["split"] == "test"])
+        self.assertGreaterEqual(precision, 0.85)
+
+    def test_it_does_not_regress_on_the_held_out_split(self) -> None:
+        # Floor = recall measured on the first and only run of the held-out split (25/30).
+        _, recall = _score([r for r in _rows() if r["split"] == "test"])
+        self.assertGreaterEqual(recall, 0.83)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="Held-out recall measured 0.833 (25/30) on its first run; the 0.9 target is "
+        "not met yet. Do not tune on the test split: fix the rules on dev, then write a fresh "
+        "held-out split and remove this marker when it passes.",
+    )
+    def test_it_meets_the_recall_target_on_the_held_out_split(self) -> None:
+        _, recall = _score([r for r in _rows() if r["split"] == "test"])
+        self.assertGreaterEqual(recall, 0.9)
+
+
+class NegationTestCase(unittest.TestCase):
+    def assertRisk(self, text: str, expected: bool) -> None:  # noqa: N802
+        self.assertEqual(has_acute_risk(text, today=TODAY), expected, text)
+
+    def test_it_ignores_negated_statements(self) -> None:
+        for text in [
+            "Suizidalität verneint.",
+            "Keine akute Suizidalität.",
+            "Pat. distanziert sich glaubhaft von Suizidgedanken.",
+            "Kein Hinweis auf Suizidalität.",
+            "Akute Suizidalität ausgeschlossen, absprachefähig.",
+            "Suizidgedanken werden auf Nachfrage verneint.",
+            "keine suizidgedanken keine plaene",
+            "Pat. hat nie Suizidgedanken gehabt.",
+            "Todeswünsche bestehen nicht.",
+            "Er will nicht sterben.",
+            "Suizidgedanken? Nein.",
+        ]:
+            self.assertRisk(text, False)
+
+    def test_it_limits_negation_to_its_clause(self) -> None:
+        self.assertRisk("Suizidalität verneint, aber will nicht mehr leben.", True)
+        self.assertRisk("Keine Suizidgedanken. Sie hat Tabletten gesammelt.", True)
+        self.assertRisk("Suizidgedanken vorhanden, jedoch keine konkreten Pläne.", True)
+        self.assertRisk("Lebensmüde Gedanken ohne konkrete Pläne.", True)
+
+    def test_it_treats_nicht_absprachefaehig_as_positive(self) -> None:
+        self.assertRisk("Pat. ist nicht absprachefähig.", True)
+        self.assertRisk("pat nicht absprachefaehig", True)
+        self.assertRisk("Pat. ist nicht sicher absprachefähig.", True)
+        self.assertRisk("Pat. ist absprachefähig.", False)
+        cues = detect("Pat. ist nicht absprachefähig.")
+        self.assertEqual([c.category for c in cues], ["absprachefaehigkeit"])
+
+    def test_it_keeps_double_negation_positive(self) -> None:
+        self.assertRisk("Akute Suizidalität kann nicht sicher ausgeschlossen werden.", True)
+        self.assertRisk("Kann sich von Suizidgedanken nicht glaubhaft distanzieren.", True)
+        self.assertRisk("Suizidgedanken werden nicht verneint.", True)
+
+    def test_it_does_not_let_a_negation_inside_a_cue_negate_it(self) -> None:
+        self.assertRisk("Pat. will nicht mehr leben.", True)
+        self.assertRisk("Sieht keinen Sinn mehr im Leben.", True)
+
+
+class ContextTestCase(unittest.TestCase):
+    def test_it_ignores_past_events(self) -> None:
+        self.assertFalse(has_acute_risk("Früher Suizidgedanken, aktuell nicht.", today=TODAY))
+        self.assertFalse(has_acute_risk("Z.n. Suizidversuch 2016.", today=TODAY))
+        self.assertFalse(has_acute_risk("Vor 5 Jahren Suizidversuch.", today=TODAY))
+
+    def test_it_flags_a_recurrence(self) -> None:
+        self.assertTrue(has_acute_risk("Früher Suizidgedanken, jetzt wieder mit Plan.", today=TODAY))
+        self.assertTrue(has_acute_risk("Erneuter Suizidversuch am Sonntag.", today=TODAY))
+
+    def test_it_ignores_other_people(self) -> None:
+        for text in [
+            "Suizid des Vaters 2015.",
+            "Die Mutter unternahm mehrere Suizidversuche.",
+            "Ihre Tochter äußert Suizidgedanken.",
+            "Suizidversuch der Schwester im Januar.",
+            "Der Ehemann äußerte, er werde sich umbringen.",
+        ]:
+            self.assertFalse(has_acute_risk(text, today=TODAY), text)
+
+    def test_it_ignores_hypothetical_and_topic_mentions(self) -> None:
+        self.assertFalse(has_acute_risk("Falls Suizidgedanken auftreten, meldet sich Pat."))
+        self.assertFalse(has_acute_risk("Krisenplan: bei Suizidgedanken Telefonseelsorge."))
+        self.assertFalse(has_acute_risk("Wie frage ich nach Suizidgedanken?"))
+
+    def test_it_ignores_idioms(self) -> None:
+        self.assertFalse(has_acute_risk("Das bringt mich noch um, sagt er über den Lärm."))
+        self.assertFalse(has_acute_risk("Ich sterbe vor Langeweile."))
+
+
+class CueTestCase(unittest.TestCase):
+    def test_it_returns_offsets_into_the_original_text(self) -> None:
+        text = "Größte Sorge: Pat. äußert lebensmüde Gedanken."
+        (cue,) = detect(text)
+        self.assertEqual(text[cue.start : cue.end], cue.phrase)
+        self.assertEqual(cue.phrase, "lebensmüde")
+        self.assertEqual(cue.severity, ACUTE)
+
+    def test_it_matches_umlaut_spellings_and_dictation(self) -> None:
+        self.assertTrue(has_acute_risk("LEBENSMÜDE GEDANKEN"))
+        self.assertTrue(has_acute_risk("lebensmuede gedanken seit gestern"))
+        self.assertTrue(has_acute_risk("ich bring mich um wenn das so weitergeht"))
+        self.assertTrue(has_acute_risk("pat sagt sie will nicht mehr leben und hat tabletten gesammelt"))
+
+    def test_it_reports_concern_cues_without_raising_the_event(self) -> None:
+        text = "Pat. hat sich gestern geritzt, wirkt hoffnungslos."
+        self.assertEqual({c.severity for c in detect(text)}, {CONCERN})
+        self.assertFalse(has_acute_risk(text))
+
+    def test_it_explains_suppressed_cues(self) -> None:
+        statuses = {f.cue.phrase: f.status for f in analyse("Suizid des Vaters, keine Suizidgedanken.")}
+        self.assertEqual(statuses, {"Suizidgedanken": "negated"})
+
+    def test_it_documents_the_review_state(self) -> None:
+        data = json.loads((DATA / "crisis_phrases.json").read_text(encoding="utf-8"))
+        self.assertEqual(data["review"]["date"], "2026-11-22")
+        self.assertEqual(data["review"]["reviewed_by"], "engineering draft, clinical review pending")
+        categories = {c["category"] for c in data["cues"]}
+        self.assertTrue(
+            {"suizidgedanken", "plan", "abschied", "mittel", "selbstverletzung", "hoffnungslosigkeit"}
+            <= categories
+        )
+        self.assertTrue({c["severity"] for c in data["cues"]} <= {ACUTE, CONCERN})
