@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     action = args[0] if args else "start"
     what = args[1] if len(args) > 1 else "all"
     var_dir = Path(os.environ.get("DUKTUS_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+    (var_dir / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(var_dir / "run"))
     if action == "start":
         if what in ("pg", "all"):
             print(f"PostgreSQL: {ensure_postgres(var_dir)}")

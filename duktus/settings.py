@@ -168,7 +168,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": DB_NAME,
+            # DUKTUS_DB_NAME lets an integration test point a real worker at the test database.
+            "NAME": env("DUKTUS_DB_NAME", DB_NAME),
             "USER": "postgres",
             "PASSWORD": "",
             "HOST": ensure_postgres(VAR_DIR),
@@ -238,7 +239,7 @@ if not CELERY_BROKER_URL:
     if PRODUCTION:
         raise ImproperlyConfigured("CELERY_BROKER_URL is required in production")
     CELERY_BROKER_URL = f"redis+socket://{VAR_DIR / 'redis' / 'redis.sock'}"
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", CELERY_BROKER_URL.replace("redis+socket://", "socket://"))
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
