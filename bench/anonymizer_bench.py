@@ -20,25 +20,56 @@ import re
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 LABEL_MAP = {
-    "NAME_PATIENT": "PERSON", "NAME_DOCTOR": "PERSON", "NAME_RELATIVE": "PERSON",
-    "NAME_EXT": "PERSON", "NAME_USERNAME": "PERSON", "LOCATION_CITY": "LOCATION",
-    "LOCATION_STREET": "STREET", "LOCATION_ZIP": "ZIP", "LOCATION_HOSPITAL": "ORGANIZATION",
-    "LOCATION_ORGANIZATION": "ORGANIZATION", "CONTACT_PHONE": "PHONE", "CONTACT_FAX": "PHONE",
-    "CONTACT_EMAIL": "EMAIL", "ID": "ID", "AGE": "AGE", "DATE": "DATE",
+    "NAME_PATIENT": "PERSON",
+    "NAME_DOCTOR": "PERSON",
+    "NAME_RELATIVE": "PERSON",
+    "NAME_EXT": "PERSON",
+    "NAME_USERNAME": "PERSON",
+    "LOCATION_CITY": "LOCATION",
+    "LOCATION_STREET": "STREET",
+    "LOCATION_ZIP": "ZIP",
+    "LOCATION_HOSPITAL": "ORGANIZATION",
+    "LOCATION_ORGANIZATION": "ORGANIZATION",
+    "CONTACT_PHONE": "PHONE",
+    "CONTACT_FAX": "PHONE",
+    "CONTACT_EMAIL": "EMAIL",
+    "ID": "ID",
+    "AGE": "AGE",
+    "DATE": "DATE",
     # our own therapy-note set uses our labels directly
-    "PERSON": "PERSON", "LOCATION": "LOCATION", "STREET": "STREET", "ZIP": "ZIP",
-    "ORGANIZATION": "ORGANIZATION", "PHONE": "PHONE", "EMAIL": "EMAIL", "URL": "URL",
-    "SOCIAL_MEDIA": "SOCIAL_MEDIA", "DATE_BIRTH": "DATE_BIRTH",
+    "PERSON": "PERSON",
+    "LOCATION": "LOCATION",
+    "STREET": "STREET",
+    "ZIP": "ZIP",
+    "ORGANIZATION": "ORGANIZATION",
+    "PHONE": "PHONE",
+    "EMAIL": "EMAIL",
+    "URL": "URL",
+    "SOCIAL_MEDIA": "SOCIAL_MEDIA",
+    "DATE_BIRTH": "DATE_BIRTH",
 }
-ORDER = ["PERSON", "LOCATION", "STREET", "ZIP", "ORGANIZATION", "PHONE", "EMAIL", "URL",
-         "SOCIAL_MEDIA", "ID", "AGE", "DATE_BIRTH", "DATE"]
+ORDER = [
+    "PERSON",
+    "LOCATION",
+    "STREET",
+    "ZIP",
+    "ORGANIZATION",
+    "PHONE",
+    "EMAIL",
+    "URL",
+    "SOCIAL_MEDIA",
+    "ID",
+    "AGE",
+    "DATE_BIRTH",
+    "DATE",
+]
 CONTACT_GROUP = {"ID", "PHONE", "EMAIL", "STREET", "ZIP"}
 # Our DATE_BIRTH is a DATE for GraSCCo scoring (GraSCCo has no birth-date label).
 EQUIV = {"DATE_BIRTH": "DATE"}
@@ -62,7 +93,7 @@ def build_notes(src: Path, dst: Path) -> int:
         pos = 0
         out_len = 0
         for m in _MARK.finditer(raw):
-            chunk = raw[pos:m.start()]
+            chunk = raw[pos : m.start()]
             text_parts.append(chunk)
             out_len += len(chunk)
             label, value = m.group(1), m.group(2)
@@ -85,7 +116,7 @@ def build_notes(src: Path, dst: Path) -> int:
     flush()
     for d in docs:
         for sp in d["spans"]:
-            assert d["text"][sp["start"]:sp["end"]] == sp["text"]
+            assert d["text"][sp["start"] : sp["end"]] == sp["text"]
     dst.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
     return len(docs)
 
@@ -123,12 +154,28 @@ class Presidio:
 
     name = "presidio"
     MAP = {
-        "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "URL": "URL", "IBAN_CODE": "ID",
-        "DATE_TIME": "DATE", "DE_PLZ": "ZIP", "DE_HEALTH_INSURANCE": "ID", "DE_ID_CARD": "ID",
-        "DE_KFZ": "ID", "DE_TAX_ID": "ID", "DE_SOCIAL_SECURITY": "ID", "DE_PASSPORT": "ID",
-        "DE_TAX_NUMBER": "ID", "DE_VAT_ID": "ID", "DE_LANR": "ID", "DE_BSNR": "ID",
-        "DE_FUEHRERSCHEIN": "ID", "DE_HANDELSREGISTER": "ID", "IP_ADDRESS": "ID",
-        "CREDIT_CARD": "ID", "PERSON": "PERSON", "LOCATION": "LOCATION",
+        "EMAIL_ADDRESS": "EMAIL",
+        "PHONE_NUMBER": "PHONE",
+        "URL": "URL",
+        "IBAN_CODE": "ID",
+        "DATE_TIME": "DATE",
+        "DE_PLZ": "ZIP",
+        "DE_HEALTH_INSURANCE": "ID",
+        "DE_ID_CARD": "ID",
+        "DE_KFZ": "ID",
+        "DE_TAX_ID": "ID",
+        "DE_SOCIAL_SECURITY": "ID",
+        "DE_PASSPORT": "ID",
+        "DE_TAX_NUMBER": "ID",
+        "DE_VAT_ID": "ID",
+        "DE_LANR": "ID",
+        "DE_BSNR": "ID",
+        "DE_FUEHRERSCHEIN": "ID",
+        "DE_HANDELSREGISTER": "ID",
+        "IP_ADDRESS": "ID",
+        "CREDIT_CARD": "ID",
+        "PERSON": "PERSON",
+        "LOCATION": "LOCATION",
     }
     MODERATE = {"EMAIL", "PHONE", "URL", "ID", "ZIP", "PERSON", "LOCATION"}
 
@@ -159,12 +206,24 @@ class Presidio:
         engine.load()
         registry = RecognizerRegistry(supported_languages=["de"])
         classes = [
-            pr.EmailRecognizer, pr.UrlRecognizer, pr.IbanRecognizer, pr.DateRecognizer,
-            pr.IpRecognizer, pr.CreditCardRecognizer,
-            pr.DePlzRecognizer, pr.DeHealthInsuranceRecognizer, pr.DeIdCardRecognizer,
-            pr.DeKfzRecognizer, pr.DeTaxIdRecognizer, pr.DeSocialSecurityRecognizer,
-            pr.DePassportRecognizer, pr.DeTaxNumberRecognizer, pr.DeVatIdRecognizer,
-            pr.DeLanrRecognizer, pr.DeBsnrRecognizer, pr.DeFuehrerscheinRecognizer,
+            pr.EmailRecognizer,
+            pr.UrlRecognizer,
+            pr.IbanRecognizer,
+            pr.DateRecognizer,
+            pr.IpRecognizer,
+            pr.CreditCardRecognizer,
+            pr.DePlzRecognizer,
+            pr.DeHealthInsuranceRecognizer,
+            pr.DeIdCardRecognizer,
+            pr.DeKfzRecognizer,
+            pr.DeTaxIdRecognizer,
+            pr.DeSocialSecurityRecognizer,
+            pr.DePassportRecognizer,
+            pr.DeTaxNumberRecognizer,
+            pr.DeVatIdRecognizer,
+            pr.DeLanrRecognizer,
+            pr.DeBsnrRecognizer,
+            pr.DeFuehrerscheinRecognizer,
             pr.DeHandelsregisterRecognizer,
         ]
         for cls in classes:
@@ -220,7 +279,7 @@ def evaluate(system, docs: list[dict], show_misses: bool = False) -> dict:
             rec_n[lab] += 1
             rec[lab] += ok
             if not ok and show_misses:
-                misses.append(f"  MISS {lab:12} {text[s:e]!r:40} …{text[max(0, s - 40):s]!r}")
+                misses.append(f"  MISS {lab:12} {text[s:e]!r:40} …{text[max(0, s - 40) : s]!r}")
         # precision and strict F1: moderate predictions, DATE from the thorough run
         preds = [p for p in pred_mod if p[2] != "DATE"] + [p for p in pred_thr if p[2] == "DATE"]
         gold_set = {(s, e, lab) for s, e, lab in gold}
@@ -233,11 +292,20 @@ def evaluate(system, docs: list[dict], show_misses: bool = False) -> dict:
             if (s, e, lab_s) in gold_set:
                 strict_tp[lab_s] += 1
             if not hit and show_misses:
-                fps.append(f"  FP   {lab_s:12} {text[s:e]!r:40} …{text[max(0, s - 40):s]!r}")
-        for s, e, lab in gold:
+                fps.append(f"  FP   {lab_s:12} {text[s:e]!r:40} …{text[max(0, s - 40) : s]!r}")
+        for _s, _e, lab in gold:
             strict_gold[lab] += 1
-    return {"rec": rec, "rec_n": rec_n, "prec_ok": prec_ok, "prec_n": prec_n, "tp": strict_tp,
-            "pred": strict_pred, "gold": strict_gold, "misses": misses, "fps": fps}
+    return {
+        "rec": rec,
+        "rec_n": rec_n,
+        "prec_ok": prec_ok,
+        "prec_n": prec_n,
+        "tp": strict_tp,
+        "pred": strict_pred,
+        "gold": strict_gold,
+        "misses": misses,
+        "fps": fps,
+    }
 
 
 def throughput(system, docs: list[dict]) -> float:
@@ -258,9 +326,14 @@ def throughput(system, docs: list[dict]) -> float:
 
 def load_time(which: str) -> float:
     code = {
-        "ours": "import time;t=time.perf_counter();from anonymizer import Anonymizer;Anonymizer();print(time.perf_counter()-t)",
-        "presidio": ("import time,sys;sys.path.insert(0,'bench');t=time.perf_counter();"
-                     "from anonymizer_bench import Presidio;Presidio();print(time.perf_counter()-t)"),
+        "ours": (
+            "import time;t=time.perf_counter();from anonymizer import Anonymizer;"
+            "Anonymizer();print(time.perf_counter()-t)"
+        ),
+        "presidio": (
+            "import time,sys;sys.path.insert(0,'bench');t=time.perf_counter();"
+            "from anonymizer_bench import Presidio;Presidio();print(time.perf_counter()-t)"
+        ),
     }[which]
     best = float("inf")
     for _ in range(2):
@@ -302,12 +375,18 @@ def report(name: str, r: dict, tput: float, load_s: float) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", nargs="*", default=[str(ROOT / "bench/data/grascco_phi_dev.jsonl"),
-                                                  str(ROOT / "bench/data/therapy_notes.jsonl")])
+    ap.add_argument(
+        "--data",
+        nargs="*",
+        default=[str(ROOT / "bench/data/grascco_phi_dev.jsonl"), str(ROOT / "bench/data/therapy_notes.jsonl")],
+    )
     ap.add_argument("--only", choices=["ours", "presidio"])
     ap.add_argument("--misses", action="store_true", help="print missed gold spans and false positives")
-    ap.add_argument("--build-notes", action="store_true",
-                    help="rebuild bench/data/therapy_notes.jsonl from therapy_notes.src.txt and exit")
+    ap.add_argument(
+        "--build-notes",
+        action="store_true",
+        help="rebuild bench/data/therapy_notes.jsonl from therapy_notes.src.txt and exit",
+    )
     args = ap.parse_args()
     if args.build_notes:
         n = build_notes(ROOT / "bench/data/therapy_notes.src.txt", ROOT / "bench/data/therapy_notes.jsonl")

@@ -1,0 +1,442 @@
+"""The Anonymizer: analyze, anonymize, restore, residual_risk."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable
+from collections.abc import Mapping as TMapping
+from dataclasses import dataclass, field
+
+from . import patterns as P
+from .detect import NAME_PARTICLES, Detector, Resources
+from .entities import LABELS, LEVELS, Entity, fold
+from .mapping import Mapping, digest, iter_placeholders
+from .mapping import restore as _restore
+
+_ALIASES = {
+    "NAME": "PERSON",
+    "NAMES": "PERSON",
+    "GUARDIAN": "PERSON",
+    "KVNR": "ID",
+    "IBAN": "ID",
+    "BIRTHDATE": "DATE_BIRTH",
+    "BIRTH_DATE": "DATE_BIRTH",
+    "DOB": "DATE_BIRTH",
+    "ADDRESS": "STREET",
+    "EMPLOYER": "ORGANIZATION",
+    "CITY": "LOCATION",
+    "PLACE": "LOCATION",
+    "MAIL": "EMAIL",
+    "E-MAIL": "EMAIL",
+    "TELEFON": "PHONE",
+    "ORG": "ORGANIZATION",
+}
+_INFLECT = ("'s", "’s", "ns", "en", "es", "s", "n")
+
+_RESOURCES: Resources | None = None
+_RES_LOCK = threading.Lock()
+
+
+def _resources() -> Resources:
+    global _RESOURCES
+    with _RES_LOCK:
+        if _RESOURCES is None:
+            _RESOURCES = Resources.load()
+        return _RESOURCES
+
+
+logger = logging.getLogger(__name__)
+
+
+def _load_spacy_ner(name: str):  # type: ignore[no-untyped-def]
+    """Load an installed spaCy pipeline's NER, or return None (logged) if it is not installed."""
+    try:
+        import spacy
+        from spacy.util import is_package
+
+        if not is_package(name):
+            logger.warning("spaCy model %s is not installed; using rules only", name)
+            return None
+        nlp = spacy.load(name, exclude=["parser", "lemmatizer", "morphologizer", "tagger", "attribute_ruler", "senter"])
+    except Exception:  # noqa: BLE001 -- an optional add-on must never break anonymization
+        logger.warning("could not load spaCy model %s; using rules only", name, exc_info=True)
+        return None
+    return nlp
+
+
+@dataclass
+class AnonymizeResult:
+    text: str
+    mapping: Mapping
+    entities: list[Entity] = field(default_factory=list)
+
+
+def _char_class(ch: str) -> str:
+    f = fold(ch)
+    if f == ch.lower() and not ch.isalpha():
+        return re.escape(ch)
+    return _FOLD_CLASSES.get(f, re.escape(ch))
+
+
+def _build_fold_classes() -> dict[str, str]:
+    groups: dict[str, set[str]] = {}
+    for cp in list(range(0x41, 0x5B)) + list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)):
+        ch = chr(cp)
+        f = fold(ch)
+        if len(f) == 1 and f.isalpha():
+            groups.setdefault(f, set()).update({ch, ch.upper(), ch.lower()})
+    return {k: "[" + "".join(sorted(re.escape(c) for c in v)) + "]" for k, v in groups.items()}
+
+
+_FOLD_CLASSES = _build_fold_classes()
+
+
+def _fold_pattern(word: str) -> str:
+    """Regex for `word` ignoring case and accents (ß == ss)."""
+    f = fold(word)
+    out = []
+    i = 0
+    while i < len(f):
+        if f.startswith("ss", i):
+            out.append("(?:ss|ß|ẞ|SS)")
+            i += 2
+            continue
+        ch = f[i]
+        out.append(_FOLD_CLASSES.get(ch, re.escape(ch)))
+        i += 1
+    return "".join(out)
+
+
+class Anonymizer:
+    """Detects and replaces identifying information in German clinical text.
+
+    Construction loads the gazetteers once (~0.2 s); the instance is read-only
+    afterwards and safe to share between threads.
+    """
+
+    def __init__(self, level: str = "moderate", spacy_model: str | None = None) -> None:
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; use one of {sorted(LEVELS)}")
+        self.level = level
+        self.labels = LEVELS[level]
+        self.resources = _resources()
+        self.detector = Detector(self.resources)
+        self._known_cache: dict[tuple[str, str], list[re.Pattern[str]]] = {}
+        # Optional: a full spaCy German pipeline, if one happens to be installed,
+        # adds its NER as the lowest-priority candidate source.  Never required.
+        name = spacy_model if spacy_model is not None else os.environ.get("DUKTUS_ANONYMIZER_SPACY_MODEL", "")
+        self.detector.extra_ner = _load_spacy_ner(name) if name else None
+
+    # ------------------------------------------------------------------
+    def analyze(
+        self, text: str, mapping: Mapping | None = None, known: TMapping[str, Iterable[str]] | None = None
+    ) -> list[Entity]:
+        """Entities this level masks (plus seeded/known identifiers), sorted by offset."""
+        return [e for e in self._entities(text, mapping, known) if e.label in LABELS]
+
+    def _entities(self, text: str, mapping: Mapping | None, known: TMapping[str, Iterable[str]] | None) -> list[Entity]:
+        if not text:
+            return []
+        person_keys = mapping.person_keys() if mapping is not None else {}
+        found = self.detector.detect(text, person_keys)
+        found = [e for e in found if e.label in self.labels]
+        extra: list[Entity] = []
+        # Literal placeholders in the input: escaped, never confused with ours.
+        for m, _stem, _n in iter_placeholders(text):
+            extra.append(Entity(m.start(), m.end(), "LITERAL", m.group(), source="literal"))
+        for label, values in self._known_items(mapping, known):
+            for value in values:
+                for rx in self._known_patterns(label, value):
+                    for m in rx.finditer(text):
+                        if m.end() > m.start():
+                            extra.append(Entity(m.start(), m.end(), label, m.group(), source="known"))
+        if not extra:
+            return found
+        # Literals and known values win over detector output.
+        extra.sort(key=lambda e: (0 if e.label == "LITERAL" else 1, -(e.end - e.start), e.start))
+        occ = bytearray(len(text) + 1)
+        out: list[Entity] = []
+        for e in extra:
+            if occ.find(1, e.start, e.end) == -1:
+                occ[e.start : e.end] = b"\x01" * (e.end - e.start)
+                out.append(e)
+        for e in found:
+            if occ.find(1, e.start, e.end) == -1:
+                out.append(e)
+        out.sort(key=lambda e: e.start)
+        return out
+
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _known_items(
+        mapping: Mapping | None, known: TMapping[str, Iterable[str]] | None
+    ) -> list[tuple[str, list[str]]]:
+        items: dict[str, list[str]] = {}
+        if mapping is not None:
+            for label, values in mapping.known.items():
+                items.setdefault(label, []).extend(values)
+        if known:
+            for label, values in known.items():
+                if isinstance(values, str):
+                    values = [values]
+                items.setdefault(label, []).extend(v for v in values if v and v.strip())
+        out = []
+        for label, values in items.items():
+            lab = _ALIASES.get(label.upper(), label.upper())
+            if lab not in LABELS:
+                lab = "ID"
+            out.append((lab, list(dict.fromkeys(values))))
+        return out
+
+    def _known_patterns(self, label: str, value: str) -> list[re.Pattern[str]]:
+        key = (label, value)
+        cached = self._known_cache.get(key)
+        if cached is not None:
+            return cached
+        pats: list[str] = []
+        value = value.strip()
+        if label == "PHONE":
+            digits = re.sub(r"\D", "", value)
+            if value.startswith("+49") or value.startswith("0049"):
+                digits = "0" + digits[2:] if value.startswith("+") else "0" + digits[4:]
+            if len(digits) >= 5:
+                body = r"[\s/().-]*".join(digits[1:] if digits.startswith("0") else digits)
+                if digits.startswith("0"):
+                    pats.append(
+                        r"(?<!\d)(?:0|\+49[\s/-]*(?:\(0\))?|0049[\s/-]*(?:\(0\))?)[\s/().-]*" + body + r"(?!\d)"
+                    )
+                else:
+                    pats.append(r"(?<!\d)" + body + r"(?!\d)")
+        elif label in ("DATE_BIRTH", "DATE"):
+            pats.extend(self._date_patterns(value))
+        elif label == "PERSON":
+            toks = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", value)
+            if toks:
+                pats.append(r"(?<!\w)" + r"[\s,]+".join(_fold_pattern(t) for t in toks) + r"(?:'s|’s|s)?(?!\w)")
+                pats.append(r"(?<!\w)" + r",?\s+".join(_fold_pattern(t) for t in reversed(toks)) + r"(?!\w)")
+                for t in toks:
+                    if len(t) < 3 or t.lower() in NAME_PARTICLES:
+                        continue
+                    if self.resources.is_plain_word(t):
+                        # Common words ("Winter") only next to a form of address.
+                        pats.append(
+                            r"(?:(?<=Herr )|(?<=Herrn )|(?<=Frau )|(?<=Fr\. )|(?<=Hr\. ))"
+                            + _fold_pattern(t)
+                            + r"(?:s|n)?(?!\w)"
+                        )
+                        continue
+                    pats.append(r"(?<!\w)" + _fold_pattern(t) + r"(?:'s|’s|ns|en|es|s|n)?(?!\w)")
+        else:
+            toks = re.findall(r"\w+|[^\w\s]", value)
+            if toks:
+                parts = []
+                for t in toks:
+                    if t.lower() in ("str", "straße", "strasse"):
+                        parts.append(r"(?:str\.?|straße|strasse)")
+                    elif t == ".":
+                        parts.append(r"\.?")
+                    else:
+                        parts.append(_fold_pattern(t) if t[0].isalpha() else re.escape(t))
+                if label == "ID":
+                    # IDs are often written with spaces: "A 123456789", "DE89 3704 ..."
+                    chars = [c for c in value if c.isalnum()]
+                    pats.append(r"(?<!\w)" + r"[\s./-]?".join(re.escape(c) for c in chars) + r"(?!\w)")
+                sep = r"[\s]*" if label in ("ID", "EMAIL", "URL") else r"[\s,]*"
+                pats.append(r"(?<!\w)" + sep.join(parts) + r"(?!\w)")
+        compiled = [re.compile(p, re.IGNORECASE) for p in pats]
+        self._known_cache[key] = compiled
+        return compiled
+
+    @staticmethod
+    def _date_patterns(value: str) -> list[str]:
+        m = re.fullmatch(r"\s*(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{2,4})\s*", value) or None
+        iso = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", value)
+        if iso:
+            y, mo, d = iso.group(1), int(iso.group(2)), int(iso.group(3))
+        elif m:
+            d, mo, y = int(m.group(1)), int(m.group(2)), m.group(3)
+        else:
+            return [r"(?<!\w)" + re.escape(value) + r"(?!\w)"]
+        yy = y[-2:]
+        months = [k for k, v in P.MONTH_NUM.items() if v == mo and not k.endswith(".")]
+        month_rx = "|".join(re.escape(x) for x in months)
+        return [
+            rf"(?<![\d.])0?{d}\.\s?0?{mo}\.\s?(?:{y}|{yy})(?!\d)",
+            rf"(?<!\d){y}-0?{mo}-0?{d}(?!\d)",
+            rf"(?<![\d/])0?{d}/0?{mo}/(?:{y}|{yy})(?!\d)",
+            rf"(?<!\d)0?{d}\.?\s*(?:{month_rx})\s*{y}(?!\d)",
+        ]
+
+    # ------------------------------------------------------------------
+    def anonymize(
+        self, text: str, mapping: Mapping | None = None, known: TMapping[str, Iterable[str]] | None = None
+    ) -> AnonymizeResult:
+        """Replace identifying spans by placeholders; `mapping` carries a conversation."""
+        if mapping is None:
+            mapping = Mapping()
+        if not text:
+            return AnonymizeResult("", mapping, [])
+        with mapping.lock:
+            # Seeded people get their placeholders first, so every form of the name
+            # ("Frau Berger", "Annas") joins the seeded person.
+            for label, values in self._known_items(mapping, known):
+                if label == "PERSON":
+                    for v in values:
+                        self._person_placeholder(" ".join(v.split()), mapping)
+            entities = self._entities(text, mapping, known)
+            out: list[str] = []
+            pos = 0
+            surfaces: dict[str, list[str]] = {}
+            generated: list[tuple[int, int, str, str]] = []  # out-start, out-end, gen, original
+            out_len = 0
+            for e in entities:
+                out.append(text[pos : e.start])
+                out_len += e.start - pos
+                original = text[e.start : e.end]
+                tail = ""
+                if e.label == "AGE":
+                    rep = _age_range(original)
+                    generated.append((out_len, out_len + len(rep), rep, original))
+                elif e.label == "PERSON":
+                    rep, original, tail = self._person_placeholder(original, mapping)
+                    surfaces.setdefault(rep, []).append(original)
+                else:
+                    keys = [fold(re.sub(r"\s+", " ", original))]
+                    rep = mapping.placeholder_for(e.label, original, keys)
+                    surfaces.setdefault(rep, []).append(original)
+                out.append(rep + tail)
+                out_len += len(rep) + len(tail)
+                pos = e.end
+            out.append(text[pos:])
+            result = "".join(out)
+            mapping.surfaces = surfaces
+            self._record_generalized(result, generated, mapping)
+            mapping.last_digest = digest(result)
+        return AnonymizeResult(result, mapping, entities)
+
+    def _person_placeholder(self, original: str, mapping: Mapping) -> tuple[str, str, str]:
+        """Placeholder for a person span; returns (placeholder, replaced surface, kept tail)."""
+        toks = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", original)
+        names = [t for t in toks if len(t) >= 2 and t.lower() not in NAME_PARTICLES]
+        tail = ""
+        index = mapping.index
+        if len(names) == 1 and original == names[0]:
+            f = fold(original)
+            if "PERSON|" + f not in index:
+                for suf in _INFLECT:
+                    if f.endswith(suf) and "PERSON|" + f[: -len(suf)] in index and len(f) - len(suf) >= 2:
+                        cut = len(original) - len(suf)
+                        return index["PERSON|" + f[: -len(suf)]], original[:cut], original[cut:]
+        if len(names) >= 2 and original.endswith(names[-1]):
+            f = fold(names[-1])
+            if "PERSON|" + f not in index:
+                for suf in _INFLECT:  # "Anna Winters" -> "[PERSON_1]s"
+                    if f.endswith(suf) and "PERSON|" + f[: -len(suf)] in index and len(f) - len(suf) >= 2:
+                        cut = len(original) - len(suf)
+                        ph = index["PERSON|" + f[: -len(suf)]]
+                        return ph, original[:cut], original[cut:]
+        keys = [fold(t) for t in reversed(names)]
+        ph = None
+        if keys:
+            ph = index.get("PERSON|" + keys[0])
+            if ph is None:
+                for suf in _INFLECT:  # "Winters" -> "Winter"
+                    if keys[0].endswith(suf) and len(keys[0]) - len(suf) >= 2:
+                        ph = index.get("PERSON|" + keys[0][: -len(suf)])
+                        if ph is not None:
+                            break
+            if ph is None:
+                for k in keys[1:]:
+                    cand = index.get("PERSON|" + k)
+                    if cand is not None and " " not in mapping.entries[cand]["original"].strip():
+                        ph = cand
+                        break
+        if ph is None:
+            ph = mapping.placeholder_for("PERSON", original, [])
+        with mapping.lock:
+            full = "PERSON|" + fold(" ".join(original.split()))
+            index.setdefault(full, ph)
+            for k in keys:
+                index.setdefault("PERSON|" + k, ph)
+            entry = mapping.entries[ph]
+            # Keep the fullest form as the canonical original for restore().
+            if len(names) > len(entry["original"].split()):
+                entry["original"] = " ".join(original.split())
+        return ph, original, tail
+
+    @staticmethod
+    def _record_generalized(result: str, generated: list[tuple[int, int, str, str]], mapping: Mapping) -> None:
+        if not generated:
+            return
+        for gen in {g for _s, _e, g, _o in generated}:
+            mapping.generalized.pop(gen, None)
+        by_pos = {s: orig for s, _e, _g, orig in generated}
+        for gen in {g for _s, _e, g, _o in generated}:
+            originals = []
+            for m in re.finditer(rf"(?<!\d){re.escape(gen)}(?!\d)", result):
+                originals.append(by_pos.get(m.start(), gen))
+            mapping.generalized[gen] = originals
+
+    # ------------------------------------------------------------------
+    def restore(self, text: str, mapping: Mapping) -> str:
+        return _restore(text, mapping)
+
+    # ------------------------------------------------------------------
+    def residual_risk(self, text: str, known: Iterable[str] | TMapping[str, Iterable[str]] = ()) -> list[Entity]:
+        """Leak check for already anonymized text.
+
+        severity "block": e-mail, phone, KVNR/IBAN/RV/long IDs, birth dates, any `known` string.
+        severity "warn": name-list hits outside the clinical lexicon.
+        """
+        if not text:
+            return []
+        ph_spans = [(m.start(), m.end()) for m, _s, _n in iter_placeholders(text)]
+
+        def inside_ph(s: int, e: int) -> bool:
+            return any(ps < e and s < pe for ps, pe in ph_spans)
+
+        risks: list[Entity] = []
+        if isinstance(known, TMapping):
+            known_items = self._known_items(None, known)
+        else:
+            known_items = [
+                ("PERSON" if re.fullmatch(r"[^\W\d_][\w\s'’.-]*", v or "") else "ID", [v])
+                for v in known
+                if v and v.strip()
+            ]
+        for label, values in known_items:
+            for v in values:
+                for rx in self._known_patterns(label, v):
+                    for m in rx.finditer(text):
+                        if not inside_ph(m.start(), m.end()):
+                            risks.append(Entity(m.start(), m.end(), label, m.group(), "block", "known"))
+        for e in self.detector.detect(text, {}):
+            if inside_ph(e.start, e.end):
+                continue
+            if e.label in ("EMAIL", "PHONE", "DATE_BIRTH") or (
+                e.label == "ID" and e.source in ("kvnr", "iban", "rvnr", "number", "cue")
+            ):
+                risks.append(Entity(e.start, e.end, e.label, e.text, "block", e.source))
+            elif e.label == "PERSON" and e.source in ("gaz", "strong"):
+                risks.append(Entity(e.start, e.end, e.label, e.text, "warn", e.source))
+        # De-duplicate overlapping hits (keep block over warn).
+        risks.sort(key=lambda e: (e.start, e.severity != "block", -(e.end - e.start)))
+        out: list[Entity] = []
+        last_end = -1
+        for e in risks:
+            if e.start >= last_end:
+                out.append(e)
+                last_end = e.end
+        return out
+
+
+def _age_range(original: str) -> str:
+    low = original.lower()
+    n = int(low) if low.isdigit() else P.AGE_WORDS.get(low, 0)
+    if n >= 90:
+        return "90+"
+    lo = n // 5 * 5
+    return f"{lo}-{lo + 5}"

@@ -1,0 +1,326 @@
+"""Regular-expression detectors for structured identifiers (no gazetteers here)."""
+
+from __future__ import annotations
+
+import re
+
+MONTHS = (
+    "Januar|Jänner|Februar|Feber|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|"
+    "November|Dezember|Jan\\.|Feb\\.|Mär\\.|Apr\\.|Jun\\.|Jul\\.|Aug\\.|Sep\\.|Sept\\.|Okt\\.|"
+    "Nov\\.|Dez\\."
+)
+MONTH_NUM = {
+    "januar": 1,
+    "jänner": 1,
+    "jan.": 1,
+    "februar": 2,
+    "feber": 2,
+    "feb.": 2,
+    "märz": 3,
+    "maerz": 3,
+    "mär.": 3,
+    "april": 4,
+    "apr.": 4,
+    "mai": 5,
+    "juni": 6,
+    "jun.": 6,
+    "juli": 7,
+    "jul.": 7,
+    "august": 8,
+    "aug.": 8,
+    "september": 9,
+    "sep.": 9,
+    "sept.": 9,
+    "oktober": 10,
+    "okt.": 10,
+    "november": 11,
+    "nov.": 11,
+    "dezember": 12,
+    "dez.": 12,
+}
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}(?![\w])")
+SOCIAL_DOMAINS = (
+    "instagram",
+    "facebook",
+    "fb",
+    "tiktok",
+    "twitter",
+    "x",
+    "linkedin",
+    "xing",
+    "youtube",
+    "snapchat",
+    "t",
+    "telegram",
+    "threads",
+    "mastodon",
+    "reddit",
+    "onlyfans",
+    "twitch",
+)
+URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'„“”)\]]+"
+    r"|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:de|com|org|net|at|ch|eu|info|io|me|social|app)"
+    r"(?:/[^\s<>\"'„“”)\]]*)?(?![\w@])",
+    re.IGNORECASE,
+)
+HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
+SOCIAL_CUE = re.compile(
+    r"\b(?:Instagram|Insta|TikTok|Twitter|Facebook|Snapchat|Telegram|Discord|Twitch|Reddit)"
+    r"(?:-Account|-Profil|-Name|\s+Account|\s+Profil)?\s*[:(]\s*@?([A-Za-z0-9_.]{3,30})"
+)
+
+# Phone: needs a leading 0 / + (trunk or international prefix) or a cue word.
+_PHONE_BODY = r"\(?\+?\d[\d \t()/.-]{4,22}\d(?:\s*(?:o\.|oder|u\.|bzw\.)\s*\d{2,6})?"
+# Cue words in their usual spellings, lower and upper case (no IGNORECASE: it makes
+# the engine test every position).
+_PHONE_CUE_WORDS = "|".join(
+    v
+    for w in (
+        "Tel",
+        "Telefon",
+        "Telefonnummer",
+        r"Tel\.-Nr",
+        r"Tel\.Nr",
+        "Fon",
+        "Fax",
+        "Telefax",
+        "Handy",
+        "Handynummer",
+        "Mobil",
+        "Mobilnummer",
+        "Mobiltelefon",
+        "Rufnummer",
+        "Durchwahl",
+        "Nummer",
+        "erreichbar unter",
+        "Festnetz",
+        "Notruf",
+        "Whatsapp",
+        r"Tel\.",
+        r"Fax\.",
+    )
+    for v in dict.fromkeys((w, w.lower(), w.upper()))
+)
+PHONE_CUE = re.compile(
+    r"(?:\b(?:" + _PHONE_CUE_WORDS + r")\b\.?|☎|📞)\s*(?:[:.]|-Nr\.?:?)?\s*(?:\(?[A-Za-z]+\)?:?\s*)?"
+    r"(" + _PHONE_BODY + r")",
+)
+PHONE = re.compile(
+    r"(?<![\w.,/+-])(?:(?:\+|00)\d{1,3}[ \t/-]?(?:\(0\))?[ \t/-]?\d[\d \t/-]{5,16}\d"
+    r"|\(0\d{2,5}\)[ \t]*[-/]?[ \t]*\d[\d \t-]{2,12}\d"
+    r"|0\d{2,5}(?:[ \t]*[/-][ \t]*|[ \t])\d[\d \t-]{2,12}\d"
+    r"|01[5-7]\d{7,9}|0\d{2,4}\d{5,8})"
+    r"(?![\w.,/]\d|\d|[.,]\d)"
+)
+
+PHONE_UNTER = re.compile(r"(?<=\bunter )(?:der )?(?:Nummer |Tel\. )?\(?\d{3,6}\)?[ /-]?\d{3,6}(?:-\d{1,5})?(?![\d.,])")
+KVNR = re.compile(r"(?<![\w-])[A-Z]\d{9}(?![\w-])")
+IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])")
+RVNR = re.compile(r"(?<![\w])\d{2}[ ]?\d{6}[ ]?[A-Z][ ]?\d{3}(?![\w])")
+PLATE = re.compile(
+    r"(?:Kennzeichen|Nummernschild|Kfz|Auto|Wagen|Fahrzeug)[\w ]{0,20}?[ :]+"
+    r"(?P<plate>[A-ZÄÖÜ]{1,3}[- ][A-Z]{1,2}[ ]?\d{1,4}[EH]?)(?![\w-])"
+)
+# Patterns start with a digit and check the character before it afterwards
+# ("\d(?<![\w]\d)"): the regex engine can then skip quickly to digits.
+LONG_NUMBER = re.compile(r"\d(?<![\w.,/-]\d)\d{6,}(?![\w]|[.,]\d)")
+ID_CUE = re.compile(
+    r"(?:\b(?:Fallnummer|Fall-Nr|Fallnr|Fall-Nummer|PIZ|Patienten-ID|Pat\.-ID|Patientennummer|"
+    r"Patienten-Nr|Pat\.-Nr|Versichertennummer|Versicherten-Nr|Vers\.-Nr|KVNR|Krankenversichertennummer|"
+    r"Aktenzeichen|Az|E-Nr|HNr|H-Nr|Histo-Nr|Protokoll Nr|Protokoll-Nr|Befund-Nr|Auftragsnummer|"
+    r"Auftrags-Nr|Kennzeichen|Ausweisnummer|Personalausweisnummer|Personalausweis|Ausweis-Nr|"
+    r"Reisepass|Passnummer|Steuer-ID|Steuernummer|Steuer-Nr|Kundennummer|Mitgliedsnummer|"
+    r"RV-Nummer|RV-Nr|Rentenversicherungsnummer|SV-Nummer|SV-Nr|Sozialversicherungsnummer|"
+    r"Versicherungsnummer|Vers\.Nr|IBAN|BIC|Chiffre|Kontonummer|Konto-Nr|Betriebsnummer|"
+    r"Matrikelnummer|ID|Akten-Nr|Aktennummer|Fall-ID|Auftrag|Lab-Nr|Labornummer|Barcode|"
+    r"Zimmer|Zi|Bett|Station|Intensivstation|Ambulanz|Intensiv|Gutachter-Nr|Chiffre-Nr|"
+    r"Betriebsstättennummer|BSNR|LANR|Arztnummer)\b\.?)"
+    r"[ \t]*(?:[:#]|Nr\.?:?|-Nr\.?:?)?[ \t]*"
+    r"((?=[A-Za-z0-9ÄÖÜ./-]*\d)[A-Z0-9ÄÖÜ](?:[A-Za-z0-9ÄÖÜ./-]*[A-Za-z0-9])?|[A-Z]{1,3}\b|[IVX]{1,4}\b)"
+)
+# Words after a cue that look like an ID token but are not ("Station 2 Wochen"
+# is handled by requiring the ID token to not be followed by a time unit).
+WARD_CODE = re.compile(r"(?<=\bauf )[A-Z]{2,5}-?\d{1,3}(?![\w-])")
+CASE_NUMBER = re.compile(r"\d(?<![\w/.-]\d)(?:\d{3,5}/(?:19|20)\d{2}(?![\w/])|\d{2,5}[a-z]/\d{2}(?![\w/]))")
+# German court/authority file numbers: "4 F 112/24", "12 O 345/23", "Az. 3 K 17/2024"
+FILE_NUMBER = re.compile(r"\d(?<![\w/.-]\d)\d{0,2}[ ]?[A-Z]{1,4}[a-z]?[ ]?\d{1,5}/\d{2,4}(?![\w/])")
+# Swiss place names with their canton: "Trüllikon (ZH)"
+SWISS_PLACE = re.compile(
+    r"(?<![\w-])[A-ZÄÖÜ][\w'’-]+(?:[ \t][A-ZÄÖÜ][\w'’-]+)?[ \t]\((?:AG|AI|AR|BE|BL|BS|FR|GE|GL|GR|JU|LU|NE|NW|"
+    r"OW|SG|SH|SO|SZ|TG|TI|UR|VD|VS|ZG|ZH)\)"
+)
+ID_FALSE_NEXT = re.compile(r"[ \t]*(?:Tage|Tagen|Wochen|Woche|Monate|Monaten|Jahre|Jahren|mg|ml|Uhr|h\b|Std)")
+
+DATE_NUM = re.compile(
+    r"(?P<a>\d(?<![\w./,]\d)\d{0,3})"
+    r"(?:\.[ \t]?(?P<m>[01]?\d)\.(?:[ \t]?(?P<y>(?:19|20|21)\d{2}|\d{2})(?![\d])|(?![ \t]?\d))"
+    r"|/(?P<m2>[01]?\d)/(?P<y2>\d{4}|\d{2})(?![\d/])"
+    r"|-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
+    r"|/(?P<yy>(?:19|20|21)\d{2}|\d{2})(?![\d/]))"
+    r"(?![\w]|\.\d)"
+)
+DATE_TEXT = re.compile(
+    r"(?<![\w])(?:(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag),?[ \t]+(?:den[ \t]+)?(?=\d))?"
+    r"(?:(?:[0-3]?\d)\.[ \t]?)?(?:"
+    + MONTHS
+    + "|"
+    + MONTHS.lower()
+    + r")(?:[ \t]+(?:(?:19|20|21)\d{2}|'?\d{2})(?![\d]))?(?![\w])"
+)
+# "Sitzung 10/24", "Stunde 3/12": counters, not dates.
+COUNTER_BEFORE = re.compile(
+    r"(?:Sitzung|Sitzungen|Stunde|Stunden|Std\.?|Termin|KZT|LZT|Einheit|Einheiten|Nr\.?|Woche|Seite|"
+    r"Kontingent|Probatorik|Zyklus|Zyklen|Block|Gruppe|Modul|Teil|von|Punkte|Score)[ \t:]*$",
+    re.IGNORECASE,
+)
+YEAR = re.compile(
+    r"(?<![\w./,:-])(?:19[0-9]{2}|20[0-9]{2})"
+    r"(?![\w]|[.,:/-]\d|[ \t]*(?:mg|ml|µg|g\b|kg|m\b|km|€|EUR|Euro|Punkte|kcal|Stunden|Minuten|Schritte))"
+)
+BIRTH_CUE = re.compile(
+    r"(?:\bgeb(?:oren)?\.?(?:[ \t]*am)?|\bGeburtsdatum|\bGeb\.-Datum|\bGeb\.-Dat\.?|\bGeburtstag|"
+    r"\bDOB|\bJahrgang|\bgeb\.am|\*)[ \t]*[:.]?[ \t]*\(?[ \t]*$",
+    re.IGNORECASE,
+)
+
+_STREET_SUFFIX = (
+    r"(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|pfad|kamp|ufer|chaussee|steig|stieg|"
+    r"graben|wall|promenade|zeile|anger|gässle|landstraße|markt|park|hof)"
+)
+STREET = re.compile(
+    r"(?<![\w-])(?:[A-ZÄÖÜ][\w'’-]*?"
+    + _STREET_SUFFIX
+    + r"|[A-ZÄÖÜ][\w'’-]*-(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer|Pfad|Steig)"
+    r"|(?:[A-ZÄÖÜ][\w-]+[ \t]){1,2}"
+    r"(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Chaussee|Ufer|Landstraße|Steig|Markt))"
+    r"\.?[ \t]?(?:\d{1,4}(?:[ \t]?[a-zA-Z](?![\w]))?(?:[ \t]?[-/][ \t]?\d{1,4}[a-z]?)?)(?![\w,.]\d)"
+)
+STREET_NONUM = re.compile(r"(?<![\w-])[A-ZÄÖÜ][\w'’-]{2,}(?:straße|strasse|gasse|allee)(?![\w])")
+STREET_END = re.compile(
+    r"(?:" + _STREET_SUFFIX + r"|Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Chaussee|Ufer|Steig|Markt|Pfad)"
+    r"\.?[ \t]?$"
+)
+NUMBER_START = re.compile(r"\d(?<![\w]\d)")
+STREET_PREP = re.compile(
+    r"(?<![\w])(?:Am|An der|An den|Auf der|Auf dem|Im|In der|In den|Zum|Zur|Unter den|Hinter der)[ \t]"
+    r"[A-ZÄÖÜ][\w-]+[ \t]\d{1,4}[ \t]?[a-z]?(?=[ \t]*(?:,|\n|$)[ \t]*(?:(?:D-|A-|CH-)?\d{4,5}\b|\n|$))"
+)
+ZIP_CITY = re.compile(
+    r"(?P<zip>[DAC\d](?<![\w.,/-][DAC\d])(?:(?<=[DAC])H?[- ]\d{4,5}|(?<=\d)\d{4}|(?<=\d)\d{3}(?=[ \t-]+[A-ZÄÖÜ])))"
+    r"[ \t]*-?[ \t]*(?P<city>[A-ZÄÖÜ][\w'’-]*(?:[ \t](?:(?:am|an der|im|ob der|bei|in|vor der)[ \t])?"
+    r"[A-ZÄÖÜ(][\w'’()-]*){0,2})"
+)
+
+AGE_WORDS = {
+    "ein": 1,
+    "eins": 1,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "elf": 11,
+    "zwölf": 12,
+    "dreizehn": 13,
+    "vierzehn": 14,
+    "fünfzehn": 15,
+    "sechzehn": 16,
+    "siebzehn": 17,
+    "achtzehn": 18,
+    "neunzehn": 19,
+    "zwanzig": 20,
+    "dreißig": 30,
+    "vierzig": 40,
+    "fünfzig": 50,
+    "sechzig": 60,
+    "siebzig": 70,
+    "achtzig": 80,
+    "neunzig": 90,
+}
+_AGE_NUM = (
+    r"(?P<n>\d{1,3}|"
+    + "|".join(w for k in sorted(AGE_WORDS, key=len, reverse=True) for w in (k, k.capitalize()))
+    + r")"
+)
+AGE_ADJ = re.compile(
+    r"(?<![\w.,/-])" + _AGE_NUM + r"(?:[ \t]?[-–][ \t]?|[ \t]?)(?:jährige[nmrs]?|jährig|jahrige[nmrs]?|"
+    r"jähr\.|j\.|J\.|jähriger|Jährige[nmrs]?|Jährig)(?![\w])(?P<next>[ \t]+[\w-]+)?"
+)
+AGE_YEARS = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,3})[ \t]*(?P<unit>Jahre|Jahren|J\.|Lebensjahr)(?![\w])")
+AGE_YEARS_PRE = re.compile(
+    r"(?:(?P<pre>\bim Alter von|\bmit|\bAlter:?|\bAlter von|,|\(|\bist|\bwar|\bwird|\bsei|\bwurde)|^|\n)[ \t]*$"
+)
+AGE_PAREN = re.compile(r"(?<=[a-zäöüßğşı] \()(?P<n>\d{1,2})(?:[ \t]*(?:J\.|Jahre|J))?(?=\))")
+# "Ich heiße Sven und bin 34." -- a pronoun is required: "PHQ-9 ist 15" is a score.
+AGE_SELF = re.compile(
+    r"\b(?:[Ii]ch bin|bin|[Ee]r ist|[Ss]ie ist|[Ee]r war|[Ss]ie war|[Ee]r wird|[Ss]ie wird|[Ii]ch werde|[Ii]ch war)"
+    r"(?:[ \t]+(?:jetzt|gerade|erst|schon|bald|fast|knapp|nun|inzwischen))?[ \t]+(?P<n>\d{1,2})"
+    r"(?=[ \t]*(?:[.,;!?)]|$|und\b|Jahre))",
+    re.MULTILINE,
+)
+AGE_ALT = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,3})[ \t]+Jahre[ \t]+alt(?:e[nrms]?)?\b")
+AGE_PERSON_NOUNS = {
+    "patient",
+    "patientin",
+    "pat.",
+    "pat",
+    "mädchen",
+    "junge",
+    "sohn",
+    "tochter",
+    "frau",
+    "mann",
+    "kind",
+    "schwester",
+    "bruder",
+    "klient",
+    "klientin",
+    "schüler",
+    "schülerin",
+    "jugendlicher",
+    "jugendliche",
+    "mutter",
+    "vater",
+    "enkel",
+    "enkelin",
+    "neffe",
+    "nichte",
+    "freund",
+    "freundin",
+    "partner",
+    "partnerin",
+    "student",
+    "studentin",
+    "rentner",
+    "rentnerin",
+    "herr",
+    "dame",
+    "witwe",
+    "witwer",
+    "säugling",
+    "kleinkind",
+    "teenager",
+    "erwachsener",
+    "erwachsene",
+    "nachbarin",
+    "nachbar",
+    "kollegin",
+    "kollege",
+    "person",
+    "bewohnerin",
+    "bewohner",
+    "angehörige",
+    "angehöriger",
+    "ehemann",
+    "ehefrau",
+    "lebensgefährte",
+    "lebensgefährtin",
+    "großmutter",
+    "großvater",
+}

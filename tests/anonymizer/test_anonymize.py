@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from anonymizer import LABELS, Anonymizer, Entity, Mapping
+from anonymizer.entities import LEVELS
+
+SEED = (
+    "Max Mustermann, 45 Jahre, wohnt in Berlin, max@email.de, Diagnose F32.1 "
+    "(mittelgradige depressive Episode), PHQ-9: 15"
+)
+SEED_OUT = (
+    "[PERSON_1], 45-50 Jahre, wohnt in [ORT_1], [EMAIL_1], Diagnose F32.1 (mittelgradige depressive Episode), PHQ-9: 15"
+)
+
+
+def test_it_anonymizes_the_seed_example_exactly(anon: Anonymizer) -> None:
+    result = anon.anonymize(SEED)
+    assert result.text == SEED_OUT
+    assert anon.restore(result.text, result.mapping) == SEED
+
+
+def test_it_reports_entities_with_offsets(anon: Anonymizer) -> None:
+    ents = anon.analyze(SEED)
+    assert all(isinstance(e, Entity) for e in ents)
+    assert all(SEED[e.start : e.end] == e.text for e in ents)
+    assert {e.label for e in ents} == {"PERSON", "AGE", "LOCATION", "EMAIL"}
+    assert all(e.label in LABELS for e in ents)
+
+
+def test_it_loads_fast() -> None:
+    t = time.perf_counter()
+    Anonymizer(level="thorough")
+    assert time.perf_counter() - t < 3.0
+
+
+def test_it_ignores_a_missing_spacy_model() -> None:
+    a = Anonymizer(spacy_model="de_no_such_model")
+    assert a.detector.extra_ner is None
+    assert a.anonymize(SEED).text == SEED_OUT
+
+
+def test_it_rejects_unknown_levels() -> None:
+    with pytest.raises(ValueError):
+        Anonymizer(level="paranoid")
+
+
+def test_it_handles_empty_text(anon: Anonymizer) -> None:
+    assert anon.analyze("") == []
+    result = anon.anonymize("")
+    assert result.text == ""
+    assert anon.restore("", result.mapping) == ""
+    assert anon.residual_risk("") == []
+
+
+def test_it_uses_one_placeholder_per_person(anon: Anonymizer) -> None:
+    text = "Anna Berger kam heute. Annas Schwester sagt, Frau Berger sei müde. Berger schläft schlecht."
+    result = anon.anonymize(text)
+    assert result.text == (
+        "[PERSON_1] kam heute. [PERSON_1]s Schwester sagt, Frau [PERSON_1] sei müde. [PERSON_1] schläft schlecht."
+    )
+    assert anon.restore(result.text, result.mapping) == text
+
+
+def test_it_keeps_placeholders_across_calls(anon: Anonymizer) -> None:
+    first = anon.anonymize("Frau Anna Berger kommt aus Köln.")
+    second = anon.anonymize("Heute rief Frau Berger wieder an.", first.mapping)
+    assert "[PERSON_1]" in second.text
+    assert anon.restore("Grüße an [PERSON_1]", second.mapping) == "Grüße an Anna Berger"
+
+
+def test_it_restores_changed_placeholders(anon: Anonymizer) -> None:
+    result = anon.anonymize("Herr Jonas Becker wohnt in Hamburg.")
+    out = "[Person_1] aus [ORT_1]; PERSON_1 und [PERSON 1]s Mutter"
+    assert anon.restore(out, result.mapping) == "Jonas Becker aus Hamburg; Jonas Becker und Jonas Beckers Mutter"
+
+
+def test_it_escapes_literal_placeholders(anon: Anonymizer) -> None:
+    text = "Die Vorlage enthält [PERSON_1] und ORT_2. Frau Berger kam."
+    result = anon.anonymize(text)
+    assert "[PERSON_1]" not in result.text.replace("Frau [PERSON_1]", "")
+    assert "ORT_2" not in result.text
+    assert result.text.count("[PLATZHALTER_") == 2
+    assert anon.restore(result.text, result.mapping) == text
+
+
+def test_it_serializes_the_mapping(anon: Anonymizer) -> None:
+    result = anon.anonymize(SEED)
+    data = result.mapping.to_json()
+    json.loads(data)
+    again = Mapping.from_json(data)
+    assert anon.restore(result.text, again) == SEED
+    assert Mapping.from_dict(result.mapping.to_dict()).entries == result.mapping.entries
+
+
+def test_it_replaces_seeded_identifiers(anon: Anonymizer) -> None:
+    mapping = Mapping()
+    mapping.add_known("PERSON", "Anna Winter")
+    mapping.add_known("PHONE", "0171 1234567")
+    mapping.add_known("DATE_BIRTH", "1980-03-12")
+    mapping.add_known("ID", "A123456789")
+    mapping.add_known("ORGANIZATION", "Bäckerei Sonnenschein")
+    text = (
+        "Frau Winter kam im Winter. Anna Winters Handy: 0171/123 45 67, geboren 12.3.1980, "
+        "KVNR A 123456789, arbeitet in der Bäckerei Sonnenschein."
+    )
+    result = anon.anonymize(text, mapping)
+    assert result.text == (
+        "Frau [PERSON_1] kam im Winter. [PERSON_1]s Handy: [TELEFON_1], geboren "
+        "[GEBURTSDATUM_1], KVNR [ID_1], arbeitet in der [ORGANISATION_1]."
+    )
+    assert anon.restore(result.text, mapping) == text
+
+
+def test_it_accepts_known_as_argument(anon: Anonymizer) -> None:
+    result = anon.anonymize("Rückruf an Zoltán Kovács.", known={"PERSON": ["Zoltán Kovács", "Kovacs"]})
+    assert result.text == "Rückruf an [PERSON_1]."
+
+
+def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
+    result = anon.anonymize("Termin mit Zoltan Kovacs.", known={"PERSON": ["Zoltán Kovács"]})
+    assert result.text == "Termin mit [PERSON_1]."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Diagnosen: F32.1, F43.10, Z63.0, F10.2 und F60.31.",
+        "Sitzung 10/24, KZT 1, LZT 45, Sitzung 3/12.",
+        "PHQ-9: 15, GAD-7 = 12, BDI-II 28, C-SSRS negativ, PCL-5: 44, WHO-5 12.",
+        "Verfahren: KVT, EMDR, DBT, Schematherapie, ACT, CBASP, IPT und MBT.",
+        "Sertralin 50 mg 1-0-0, Quetiapin 25 mg 0-0-1, Lorazepam 1 mg bei Bedarf.",
+        "Angst, Schuld, Trauer, Wut und Scham stehen im Vordergrund; Winter und Sommer sind schwer.",
+        "Die Patientin berichtet über Grübeln, Hoffnungslosigkeit und Engel-Fantasien.",
+    ],
+)
+def test_it_leaves_clinical_text_alone(anon_thorough: Anonymizer, text: str) -> None:
+    assert anon_thorough.anonymize(text).text == text
+
+
+def test_levels_mask_what_the_table_says(anon_minimal: Anonymizer, anon: Anonymizer, anon_thorough: Anonymizer) -> None:
+    text = (
+        "Herr Jonas Becker, 45 Jahre, Lehrer, wohnt Hauptstraße 5, 10115 Berlin, geb. 01.02.1980, "
+        "Termin am 03.04.2025, arbeitet bei Siemens AG, Tel. 030 1234567."
+    )
+    for a, level in ((anon_minimal, "minimal"), (anon, "moderate"), (anon_thorough, "thorough")):
+        labels = {e.label for e in a.analyze(text)}
+        assert labels <= LEVELS[level]
+    assert {e.label for e in anon_minimal.analyze(text)} == {"PERSON", "STREET", "PHONE"}
+    assert {e.label for e in anon.analyze(text)} == {
+        "PERSON",
+        "AGE",
+        "STREET",
+        "ZIP",
+        "LOCATION",
+        "DATE_BIRTH",
+        "ORGANIZATION",
+        "PHONE",
+    }
+    assert {"DATE", "PROFESSION"} <= {e.label for e in anon_thorough.analyze(text)}
+
+
+def test_it_handles_unicode_and_windows_line_ends(anon: Anonymizer) -> None:
+    text = (
+        "Frau Ayşe Yıldırım aus İstanbul 😀\r\nHerr Paweł Łukasiewicz, Straße der Einheit 3\r\n"
+        "Größe: 1,80 m; Grüße von Jörg Weiß 🙂\r\n"
+    )
+    result = anon.anonymize(text)
+    assert "Ayşe" not in result.text and "Yıldırım" not in result.text
+    assert "Łukasiewicz" not in result.text and "Jörg" not in result.text
+    assert "😀" in result.text and "\r\n" in result.text
+    assert anon.restore(result.text, result.mapping) == text
+
+
+def test_it_handles_a_megabyte(anon: Anonymizer) -> None:
+    block = (
+        "Frau Anna Berger (Tel. 0171 2345678) berichtet über Angst und Schlafstörungen, PHQ-9: 14. "
+        "Termin am 12.03.2025 in Berlin.\n"
+    )
+    text = block * (1_000_000 // len(block) + 1)
+    t = time.perf_counter()
+    result = anon.anonymize(text)
+    assert time.perf_counter() - t < 20
+    assert "Berger" not in result.text and "0171" not in result.text
+    assert result.text.count("[PERSON_1]") == text.count("Anna Berger")
+    assert anon.restore(result.text, result.mapping) == text
+
+
+def test_it_generalizes_ages_and_restores_them(anon: Anonymizer) -> None:
+    text = "Patient, 47 Jahre alt, und sein 8-jähriger Sohn; eine 93-jährige Nachbarin."
+    result = anon.anonymize(text)
+    assert result.text == "Patient, 45-50 Jahre alt, und sein 5-10-jähriger Sohn; eine 90+-jährige Nachbarin."
+    assert anon.restore(result.text, result.mapping) == text
+
+
+def test_it_is_thread_safe(anon: Anonymizer) -> None:
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                assert anon.anonymize(SEED).text == SEED_OUT
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_residual_risk_blocks_contacts_and_known(anon: Anonymizer) -> None:
+    text = (
+        "Bitte [PERSON_1] unter 0171 1234567 anrufen oder an x@y.de schreiben; KVNR K123456789, "
+        "IBAN DE89 3704 0044 0532 0130 00, geb. 12.03.1980. Gruß an anna wínter."
+    )
+    risks = anon.residual_risk(text, known=["Anna Winter"])
+    blocked = {e.label for e in risks if e.severity == "block"}
+    assert {"PHONE", "EMAIL", "ID", "DATE_BIRTH", "PERSON"} <= blocked
+    assert not any(e.start < 12 for e in risks)  # nothing inside the placeholder
+
+
+def test_residual_risk_warns_on_names(anon: Anonymizer) -> None:
+    risks = anon.residual_risk("Viele Grüße von Jürgen, der Angst hat.")
+    assert [(e.text, e.severity) for e in risks] == [("Jürgen", "warn")]
+
+
+def test_residual_risk_matches_inflected_known(anon: Anonymizer) -> None:
+    risks = anon.residual_risk("Das ist Bergers Schwester.", known={"PERSON": ["Anna Berger"]})
+    assert [e.text for e in risks] == ["Bergers"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Geschwister: Jana (12), Tim (8).", "Geschwister: [PERSON_1] (10-15), [PERSON_2] (5-10)."),
+        ("dr. müller hat angerufen wegen frau schmidt", "dr. [PERSON_1] hat angerufen wegen frau [PERSON_2]"),
+        ("Ich heiße Sven und bin 34.", "Ich heiße [PERSON_1] und bin 30-35."),
+        ("Er habe seinen Job verloren. PHQ-9 ist 15.", "Er habe seinen Job verloren. PHQ-9 ist 15."),
+        ("Sie wohnt in Bad Homburg.", "Sie wohnt in [ORT_1]."),
+        ("Die Tochter geht in die Kita Sonnenschein.", "Die Tochter geht in die [ORGANISATION_1]."),
+        ("Seine Ex-Frau Sabrina zog nach Wuppertal.", "Seine Ex-Frau [PERSON_1] zog nach [ORT_1]."),
+        ("Betr.: Tobias Krämer, * 17.02.1985", "Betr.: [PERSON_1], * [GEBURTSDATUM_1]"),
+        ("Aktenzeichen 4 F 112/24, Familiengericht", "Aktenzeichen [ID_1], Familiengericht"),
+    ],
+)
+def test_it_handles_everyday_cases(anon: Anonymizer, text: str, expected: str) -> None:
+    assert anon.anonymize(text).text == expected

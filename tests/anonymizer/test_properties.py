@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from anonymizer import Anonymizer
+
+LEXICON = [
+    line.strip()
+    for line in (Path(__file__).resolve().parents[2] / "anonymizer/data/clinical_lexicon.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+FRAGMENTS = [
+    "Frau Anna Berger",
+    "Herr Yılmaz",
+    "45 Jahre",
+    "geb. 12.03.1980",
+    "Tel. 0171 2345678",
+    "max@email.de",
+    "[PERSON_1]",
+    "PERSON_2",
+    "[Ort 3]",
+    "45-50",
+    "Berlin",
+    "10115",
+    "Sitzung 10/24",
+    "PHQ-9: 15",
+    "F32.1",
+    "Annas",
+    "www.example.de",
+    "😀",
+    "\r\n",
+    "ß",
+    "ğ",
+    "ł",
+    "Hauptstraße 5",
+    "im Mai",
+    "Dr. Weiß",
+    "8-jähriger",
+    "Jörg",
+    " ",
+    ", ",
+    ". ",
+    "\n",
+]
+
+text_strategy = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=25).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=text_strategy)
+def test_restore_inverts_anonymize(anon: Anonymizer, text: str) -> None:
+    result = anon.anonymize(text)
+    assert anon.restore(result.text, result.mapping) == text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    terms=st.lists(st.sampled_from(LEXICON), min_size=1, max_size=12),
+    seps=st.lists(st.sampled_from([" ", ", ", ". ", "\n", " und ", ": ", " – "]), min_size=12, max_size=12),
+)
+def test_lexicon_terms_are_never_altered(anon_thorough: Anonymizer, terms: list[str], seps: list[str]) -> None:
+    text = "".join(t + s for t, s in zip(terms, seps, strict=False))
+    assert anon_thorough.anonymize(text).text == text
+
+
+def test_lexicon_is_large_enough() -> None:
+    assert len(LEXICON) >= 900
