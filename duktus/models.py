@@ -6,9 +6,12 @@ Logic lives next door: duktus/crypto.py (keys), duktus/tenancy.py (access), dukt
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+from duktus.crypto import EncryptedJSONField, EncryptedTextField
 
 
 class Role(models.TextChoices):
@@ -111,3 +114,136 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["practice", "patient_pseudonym", "-id"], name="audit_patient_idx")]
+
+
+# --- Patients' rights (duktus/privacy, issue 8) --------------------------------------------------
+# Keyed by patient *id* (not a FK): these rows must outlive the patient (certificate, restriction
+# history) and must not be reached by the patient-data completeness check.
+
+
+class ExportJob(models.Model):
+    """One Art. 15/20 export. The ZIP lives in VAR_DIR/exports (never in the DB), at most 24 h."""
+
+    class Status(models.TextChoices):
+        READY = "ready", "wartet"
+        RUNNING = "running", "wird erstellt"
+        DONE = "done", "fertig"
+        FAILED = "failed", "fehlgeschlagen"
+        DOWNLOADED = "downloaded", "heruntergeladen"
+        EXPIRED = "expired", "abgelaufen"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    patient_ref = models.BigIntegerField(db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
+    progress = models.PositiveSmallIntegerField(default=0)
+    withheld = models.JSONField(default=list, blank=True)  # part keys withheld by the therapist
+    withheld_reason = models.CharField(max_length=500, blank=True)  # legal reason, no clinical content
+    password_hash = models.CharField(max_length=200, blank=True)
+    file_name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class PatientRestriction(models.Model):
+    """Art. 18 restriction of processing instead of erasure during the § 630f retention period."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    patient_ref = models.BigIntegerField(unique=True)
+    reason = models.CharField(max_length=500)
+    erase_on = models.DateField(null=True, blank=True)  # scheduled deletion at the end of retention
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ErasureCertificate(models.Model):
+    """What was deleted, when, by whom, what remains and why. No clinical data."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    patient_pseudonym = models.CharField(max_length=16)
+    erased_at = models.DateTimeField()
+    erased_by_label = models.CharField(max_length=254)
+    forced = models.BooleanField(default=False)
+    legal_reason = models.CharField(max_length=500, blank=True)
+    deleted = models.JSONField(default=dict)  # {"patients.Patient": 1, ...}
+    remains = models.JSONField(default=list)  # ["text", ...]
+    new_master_version = models.PositiveIntegerField(null=True, blank=True)
+    old_master_versions_destroy_after = models.DateTimeField(null=True, blank=True)
+
+
+class PendingKeyDestruction(models.Model):
+    """Master key versions to destroy once the backup window has passed (beat job)."""
+
+    versions = models.JSONField(default=list)
+    due_at = models.DateTimeField(db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class RetentionReport(models.Model):
+    """One retention run: counts only, no names."""
+
+    ran_at = models.DateTimeField()
+    dry_run = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict)
+
+
+# --- LLM gateway (duktus/llm, issue 5) -------------------------------------------------------------
+# The patient FK is a string reference: duktus never imports a feature app.
+
+
+class PracticeAISettings(models.Model):
+    """AI switched on per practice by its owner, with the provider and the date of the AVV
+    (Art. 28 DSGVO). Without an enabled row every AI call is refused."""
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="ai_settings")
+    enabled = models.BooleanField(default=False)
+    provider = models.CharField("Anbieter", max_length=200, blank=True)
+    avv_signed_on = models.DateField("AVV unterzeichnet am", null=True, blank=True)
+    enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    enabled_at = models.DateTimeField(null=True, blank=True)
+
+
+class LLMConversation(models.Model):
+    """One conversation's anonymizer mapping (encrypted under the patient key), so placeholders
+    stay stable across the calls of a session."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="llm_conversations")
+    mapping = EncryptedJSONField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def encryption_fernet(self) -> Any:
+        return self.patient.encryption_fernet()
+
+
+class LLMCall(models.Model):
+    """One gateway call: exactly what was sent (encrypted), the answer, timing and outcome.
+    `error_kind` is a class name only, never content."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "ok"
+        REFUSED = "refused", "abgelehnt"
+        BLOCKED = "blocked", "blockiert"
+        FAILED = "failed", "fehlgeschlagen"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    conversation = models.ForeignKey(LLMConversation, null=True, blank=True, on_delete=models.CASCADE, related_name="calls")
+    role = models.CharField(max_length=20)
+    model = models.CharField(max_length=200, blank=True)
+    temperature = models.FloatField(null=True, blank=True)
+    request_sent = EncryptedJSONField()
+    response_text = EncryptedTextField()
+    restored_text = EncryptedTextField()
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error_kind = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def encryption_fernet(self) -> Any:
+        return self.conversation.patient.encryption_fernet()

@@ -253,6 +253,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- Patients' rights (duktus/privacy) ---
+# Retention in years after the end of treatment (§ 630f Abs. 3 BGB); never below 10.
+PRIVACY_RETENTION_YEARS = max(envint("PRIVACY_RETENTION_YEARS", 10), 10)
+# How long backups are kept: old master key versions are destroyed after this window.
+PRIVACY_BACKUP_WINDOW_DAYS = envint("PRIVACY_BACKUP_WINDOW_DAYS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "privacy-retention-daily": {"task": "privacy.retention_run", "schedule": 24 * 60 * 60},
+    "privacy-destroy-keys-hourly": {"task": "privacy.destroy_due_keys", "schedule": 60 * 60},
+}
+
 # --- E-mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if not PRODUCTION else "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -289,3 +299,20 @@ LOGGING = {
 
 # --- duktus ----------------------------------------------------------------------------------------
 AUDIT_LOG_RETENTION_DAYS = envint("AUDIT_LOG_RETENTION_DAYS", 3650)
+
+# --- LLM (duktus/llm gateway; the only place that talks to a model) --------------------------------
+# Default provider: IONOS AI Model Hub (OpenAI-compatible, hosted in Germany). Without an API key no
+# model is configured and every call is refused (gateway.is_configured() is False).
+LLM_BASE_URL = env("LLM_BASE_URL", "https://openai.inference.de-txl.ionos.com/v1")
+LLM_API_KEY = envsecret("LLM_API_KEY") or ""
+LLM_MODEL_DIALOG = env("LLM_MODEL_DIALOG", "meta-llama/Llama-3.3-70B-Instruct")
+LLM_MODEL_DIAGNOSTICS = env("LLM_MODEL_DIAGNOSTICS", "meta-llama/Llama-3.3-70B-Instruct")
+LLM_MODEL_DOCUMENTATION = env("LLM_MODEL_DOCUMENTATION", "meta-llama/Llama-3.3-70B-Instruct")
+LLM_MODEL_EMBED = env("LLM_MODEL_EMBED", "BAAI/bge-m3")
+LLM_TEMPERATURE_DIALOG = float(env("LLM_TEMPERATURE_DIALOG", "0.3") or 0.3)
+LLM_TEMPERATURE_DIAGNOSTICS = float(env("LLM_TEMPERATURE_DIAGNOSTICS", "0.1") or 0.1)
+LLM_TEMPERATURE_DOCUMENTATION = float(env("LLM_TEMPERATURE_DOCUMENTATION", "0.2") or 0.2)
+LLM_TIMEOUT_SECONDS = float(envint("LLM_TIMEOUT_SECONDS", 30))
+LLM_MAX_RETRIES = envint("LLM_MAX_RETRIES", 2)
+# The openai client logs request bodies (anonymized, but still clinical text) at DEBUG: never.
+LOGGING["loggers"].update({"openai": {"level": "WARNING"}, "httpx": {"level": "WARNING"}})

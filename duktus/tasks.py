@@ -6,6 +6,9 @@ from typing import Any
 
 from celery import shared_task
 
+# Registered here so the worker and beat find them (autodiscover only imports <app>.tasks).
+from duktus.privacy.tasks import build_export, destroy_due_keys, retention_run  # noqa: F401
+
 
 @shared_task(name="duktus.ping")
 def ping() -> dict[str, Any]:

@@ -271,3 +271,6 @@ class ConsentRecord(models.Model):
     def current(cls, patient: Patient, purpose: str) -> bool:
         last = cls.objects.filter(patient=patient, purpose=purpose).order_by("-recorded_at", "-id").first()
         return bool(last and last.action == ConsentAction.GIVEN)
+
+
+from patients.crisis import CrisisEvent, SafetyPlan  # noqa: E402,F401

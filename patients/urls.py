@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from patients import views
+from patients import crisis_views, views
 
 app_name = "patients"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("<uuid:code>/einwilligungen/", views.consent_add, name="consent_add"),
     path("<uuid:code>/bewilligungen/", views.approval_add, name="approval_add"),
     path("<uuid:code>/bewilligungen/<uuid:approval_code>/sitzungen/", views.approval_used, name="approval_used"),
+    # Crisis pathway
+    path("<uuid:code>/krise/melden/", crisis_views.crisis_raise, name="crisis_raise"),
+    path("<uuid:code>/krise/<uuid:event_code>/", crisis_views.crisis_document, name="crisis_document"),
+    path("<uuid:code>/krisenplan/", crisis_views.safety_plan, name="safety_plan"),
+    path("<uuid:code>/krisenplan/drucken/", crisis_views.safety_plan_print, name="safety_plan_print"),
 ]

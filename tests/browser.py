@@ -15,6 +15,20 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
+def sign_in(page: Any, base_url: str, user: Any, password: str) -> None:
+    """Password + TOTP through the real allauth pages; ends on the start page."""
+    from tests.base import totp_now
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/2fa/authenticate/")
+    page.fill("input[name=code]", totp_now(user.totp_secret))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
 @contextmanager
 def browser_page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright

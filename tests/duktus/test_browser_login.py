@@ -3,22 +3,16 @@ from __future__ import annotations
 import pytest
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 
-from tests.base import PASSWORD, PersonasMixin, totp_now
-from tests.browser import SCREENSHOTS, browser_page
+from tests.base import PASSWORD, PersonasMixin
+from tests.browser import SCREENSHOTS, browser_page, sign_in
 
 
 @pytest.mark.browser
 class BrowserLoginTestCase(PersonasMixin, StaticLiveServerTestCase):
     def test_login_with_totp_and_create_patient(self) -> None:
         with browser_page() as page:
-            page.goto(f"{self.live_server_url}/accounts/login/")
-            page.fill("input[name=login]", "alice@example.org")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/2fa/authenticate/")
-            page.fill("input[name=code]", totp_now(self.alice.totp_secret))
-            page.click("button[type=submit]")
-            page.wait_for_url("**/patienten/")
+            sign_in(page, self.live_server_url, self.alice, PASSWORD)
+            page.goto(f"{self.live_server_url}/patienten/")
             assert "Berger, Anna" in page.content()
             page.screenshot(path=str(SCREENSHOTS / "patient_list.png"), full_page=True)
 

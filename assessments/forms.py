@@ -1,0 +1,169 @@
+"""Forms: the answer sheet (any instrument, validated by scoring.score), links, schedules,
+licences. Answers are parsed leniently here and judged by the scorer, so the German messages
+of InvalidAnswers reach the user unchanged and next to the item they concern."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from assessments import scoring
+from assessments.instruments import INSTRUMENTS, Instrument, load_licensed_items
+
+_INT = re.compile(r"^[+-]?\d+$")
+CSSRS_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q6_recent")
+
+
+@dataclass
+class Item:
+    name: str
+    number: str
+    label: str
+    kind: str  # "choice" (radio), "decimal" (number input), "yesno"
+    options: list[tuple[str, str]]
+    value: str = ""
+    error: str = ""
+    depends: str = ""  # C-SSRS: only asked after "yes" to this question
+
+
+@dataclass
+class AnswerSheet:
+    """The item part of a questionnaire form, for any instrument.
+
+    `texts`: item texts to show (shipped or licensed), or None for neutral labels (paper entry).
+    """
+
+    instrument: Instrument
+    data: Any = None
+    texts: tuple[str, ...] | None = None
+    items: list[Item] = field(default_factory=list)
+    error: str = ""
+    answers: Any = None
+    missing: bool = False  # True when the only problem is unanswered items (preview)
+
+    def __post_init__(self) -> None:
+        inst = self.instrument
+        labels = self.texts or inst.items
+        data = self.data or {}
+        if inst.code == "cssrs":
+            for n, (key, label) in enumerate(zip(CSSRS_KEYS, labels), 1):
+                number = "6b" if key == "q6_recent" else str(n)
+                depends = "q2" if key in ("q3", "q4", "q5") else ("q6" if key == "q6_recent" else "")
+                self.items.append(Item(key, number, label, "yesno", [("yes", "Ja"), ("no", "Nein")], str(data.get(key, "")), depends=depends))
+            return
+        for n, label in enumerate(labels, 1):
+            name = f"item_{n}"
+            if inst.decimal_places:
+                kind, options = "decimal", []
+            else:
+                kind = "choice"
+                labelled = {o.value: o.label_de for o in inst.options} if self.texts else {}
+                options = [(str(v), labelled.get(v, str(v))) for v in range(int(inst.min_value), int(inst.max_value) + 1)]
+            self.items.append(Item(name, str(n), label, kind, options, str(data.get(name, "")).strip()))
+
+    def parse(self) -> Any:
+        if self.instrument.code == "cssrs":
+            answers: dict[str, bool | None] = {}
+            for item in self.items:
+                answers[item.name] = {"yes": True, "no": False}.get(item.value)
+            # Skip logic: follow-up questions after a "no" are not asked; drop stray answers.
+            if answers["q2"] is not True:
+                answers.update(q3=None, q4=None, q5=None)
+            if answers["q6"] is not True:
+                answers["q6_recent"] = None
+            return answers
+        out: list[Any] = []
+        for item in self.items:
+            value = item.value
+            if value == "":
+                out.append(None)
+            elif self.instrument.decimal_places:
+                out.append(value.replace(",", "."))
+            else:
+                out.append(int(value) if _INT.match(value) else value)
+        return out
+
+    def validate(self, context: dict[str, Any] | None = None) -> scoring.Score | None:
+        """Score the answers; on InvalidAnswers attach the German message to its item."""
+        self.answers = self.parse()
+        try:
+            return scoring.score(self.instrument.code, self.answers, **(context or {}))
+        except scoring.InvalidAnswers as exc:
+            self.error = str(exc)
+            self.missing = "fehlt" in self.error
+            target = exc.item if isinstance(exc.item, str) else (f"item_{exc.item}" if exc.item else None)
+            for item in self.items:
+                if item.name == target:
+                    item.error = str(exc)
+            return None
+
+
+class AdministrationForm(forms.Form):
+    administered_on = forms.DateField(label="Datum", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    sex = forms.ChoiceField(
+        label="Geschlecht (für den AUDIT-C-Cut-off)", required=False,
+        choices=[("", "aus den Stammdaten"), ("female", "weiblich"), ("male", "männlich"), ("diverse", "divers")],
+    )
+
+    def clean_administered_on(self) -> Any:
+        day = self.cleaned_data["administered_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("Das Datum darf nicht in der Zukunft liegen.")
+        return day
+
+
+def instrument_choices(codes: list[str] | None = None) -> list[tuple[str, str]]:
+    return [(c, i.short_name) for c, i in INSTRUMENTS.items() if codes is None or c in codes]
+
+
+class LinkForm(forms.Form):
+    instrument = forms.ChoiceField(label="Fragebogen")
+    days = forms.IntegerField(label="Gültig (Tage)", min_value=1, max_value=30, initial=7)
+
+    def __init__(self, *args: Any, codes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].choices = instrument_choices(codes)
+
+
+class ScheduleForm(forms.Form):
+    instrument = forms.ChoiceField(label="Fragebogen", choices=instrument_choices())
+    interval_days = forms.IntegerField(label="Alle … Tage", min_value=1, max_value=365, initial=28)
+    starts_on = forms.DateField(label="Erstmals fällig am", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
+class LicenceForm(forms.Form):
+    instrument = forms.ChoiceField(
+        label="Fragebogen",
+        choices=[(c, i.short_name) for c, i in INSTRUMENTS.items() if not i.text_available],
+    )
+    licence_note = forms.CharField(
+        label="Lizenzvermerk", max_length=500,
+        help_text="Lizenzgeber, Lizenznummer bzw. Vertrag, Datum, Umfang (elektronische Nutzung).",
+    )
+    items_file = forms.FileField(
+        label="Itemtexte (JSON-Datei)",
+        help_text="Eine JSON-Liste mit einem Text pro Item, aus dem lizenzierten Formular kopiert.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("items_file")
+        code = data.get("instrument")
+        if upload and code:
+            if upload.size > 200_000:
+                self.add_error("items_file", "Die Datei ist zu groß (höchstens 200 kB).")
+                return data
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "items.json"
+                path.write_bytes(upload.read())
+                try:
+                    data["item_texts"] = load_licensed_items(code, path)
+                except ValueError as exc:
+                    self.add_error("items_file", str(exc))
+        return data

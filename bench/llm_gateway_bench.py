@@ -1,0 +1,87 @@
+"""LLM gateway overhead: everything except waiting for the model (consent and practice checks,
+mapping load/seed/save, anonymize, leak guard, HTTP on loopback, restore, encrypted LLMCall row,
+audit entry) for a ~2,000-word German clinical context.
+
+Run: .venv/bin/python bench/llm_gateway_bench.py  (embedded PostgreSQL in var/bench)
+The fake server (tests/fake_llm.py) answers instantly; its own handler time is subtracted.
+Target: p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DUKTUS_VAR_DIR", str(ROOT / "var" / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duktus.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.core.management import call_command
+
+from duktus.llm import gateway, services
+from duktus.services import create_practice
+from patients.services import create_patient, record_consent
+from tests.fake_llm import FakeLLM
+
+RUNS = int(os.environ.get("BENCH_RUNS", "40"))
+WORDS = 2000
+
+
+def _context() -> str:
+    texts = [json.loads(line)["text"] for line in (ROOT / "bench/data/therapy_notes.jsonl").read_text().splitlines() if line.strip()]
+    words: list[str] = []
+    out: list[str] = []
+    while len(words) < WORDS:
+        for t in texts:
+            out.append(t)
+            words += t.split()
+            if len(words) >= WORDS:
+                break
+    return "\n\n".join(out)
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    practice = create_practice(name="Bench-LLM-Praxis")
+    services.enable_for_practice(practice=practice, user=None, provider="fake", avv_signed_on=dt.date(2026, 1, 1))
+    patient = create_patient(practice=practice, data={
+        "first_name": "Anna", "last_name": "Berger", "birth_date": dt.date(1981, 3, 15), "gender": "female",
+        "street": "Lindenstraße 12", "postal_code": "10115", "city": "Berlin", "phone": "030 5550123",
+        "email": "anna.berger@example.org", "insurance_type": "gkv", "insurer": "AOK Nordost",
+        "insurance_number": "A123456780", "treatment_start": dt.date(2026, 1, 10), "guardian_name": "Thomas Berger",
+    })
+    record_consent(patient=patient, purpose="ai", action="given", effective_on=dt.date(2026, 1, 10), given_by="patient")
+    text = _context()
+    print(f"context: {len(text.split())} words, {len(text)} characters")
+    with FakeLLM() as llm:
+        llm.reply("[PERSON_1] sollte die Verhaltensaktivierung fortsetzen; Rückmeldung an [PERSON_2].")
+        settings.LLM_API_KEY, settings.LLM_BASE_URL = "bench", llm.base_url
+        messages = [{"role": "system", "content": "Du bist ein klinischer Assistent."}, {"role": "user", "content": text}]
+        conv = gateway.complete(patient=patient, role="dialog", messages=messages, override_warnings=True).conversation  # warm-up
+        overhead, total = [], []
+        for _ in range(RUNS):
+            n = len(llm.server_seconds)
+            t0 = time.perf_counter()
+            gateway.complete(patient=patient, role="dialog", messages=messages, conversation=conv, override_warnings=True)
+            elapsed = time.perf_counter() - t0
+            server = sum(llm.server_seconds[n:])
+            total.append(elapsed * 1000)
+            overhead.append((elapsed - server) * 1000)
+    q = statistics.quantiles
+    print(f"gateway overhead, {RUNS} runs: p50 {statistics.median(overhead):.1f} ms, p95 {q(overhead, n=20)[18]:.1f} ms "
+          f"(total p50 {statistics.median(total):.1f} ms; target p95 < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()

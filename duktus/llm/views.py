@@ -1,0 +1,33 @@
+"""Owner-only switch for the practice's AI features (PracticeAISettings)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from duktus import audit
+from duktus.llm import services
+from duktus.llm.forms import AISettingsForm
+from duktus.models import PracticeAISettings, Role
+from duktus.tenancy import practice_view
+
+
+@practice_view(roles=[Role.OWNER])
+def ai_settings(request: HttpRequest) -> HttpResponse:
+    practice = request.membership.practice  # type: ignore[attr-defined]
+    current = PracticeAISettings.objects.filter(practice=practice).first()
+    if request.method == "POST":
+        form = AISettingsForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            if d["enabled"]:
+                services.enable_for_practice(practice=practice, user=request.user, provider=d["provider"].strip(),
+                                             avv_signed_on=d["avv_signed_on"], request=request)
+            else:
+                services.disable_for_practice(practice=practice, user=request.user, request=request)
+            return redirect("llm:settings")
+        return render(request, "llm/settings.html", {"form": form, "current": current}, status=422)
+    initial = {"enabled": bool(current and current.enabled), "provider": current.provider if current else "",
+               "avv_signed_on": current.avv_signed_on if current else None}
+    audit.record(request, "llm.settings.view", practice=practice)
+    return render(request, "llm/settings.html", {"form": AISettingsForm(initial=initial), "current": current})

@@ -1,0 +1,171 @@
+"""Art. 15/20 DSGVO, § 630g BGB: an AES-256 encrypted ZIP with a readable record and JSON.
+
+The one-time password is shown once; only its hash is stored. The ZIP lives under
+VAR_DIR/exports for at most EXPORT_TTL, then the retention job deletes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pyzipper
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from duktus import audit
+from duktus.models import ExportJob
+from duktus.privacy import registry
+
+SCHEMA_VERSION = "1"
+EXPORT_TTL = dt.timedelta(hours=24)
+WITHHOLDABLE = ("process_notes", "third_party")
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def export_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "exports"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def new_password() -> str:
+    """4 groups of 5 characters (~100 bits), readable on the phone."""
+    return "-".join("".join(secrets.choice(_ALPHABET) for _ in range(5)) for _ in range(4))
+
+
+def request_export(*, request: Any, patient: Any, withheld: list[str], withheld_reason: str) -> tuple[ExportJob, str]:
+    """Create the job and enqueue it; returns the job and the password (to show once)."""
+    from duktus.privacy import tasks
+
+    password = new_password()
+    job = ExportJob.objects.create(
+        practice=patient.practice, patient_ref=patient.pk, requested_by=request.user,
+        withheld=[w for w in withheld if w in WITHHOLDABLE], withheld_reason=withheld_reason,
+        password_hash=make_password(password),
+    )
+    # The task gets ids only, so the password must not travel through the broker: it waits,
+    # encrypted under the master key, in a job-scoped file that the task deletes.
+    _stash_password(job, password)
+    audit.record(request, "privacy.export_requested", patient=patient, obj=job,
+                 detail=f"zurückgehalten: {', '.join(job.withheld) or '–'}")
+    transaction.on_commit(lambda: tasks.build_export.delay(job.pk))
+    return job, password
+
+
+def _stash_path(job: ExportJob) -> Path:
+    return export_dir() / f"{job.code}.pw"
+
+
+def _stash_password(job: ExportJob, password: str) -> None:
+    # Encrypted under the master key, deleted as soon as the ZIP is written (or by retention).
+    from duktus import crypto
+
+    path = _stash_path(job)
+    path.write_text(crypto.encrypt_system(password))
+    path.chmod(0o600)
+
+
+def _take_password(job: ExportJob) -> str:
+    from duktus import crypto
+
+    path = _stash_path(job)
+    password = crypto.decrypt_system(path.read_text())
+    path.unlink()
+    return password
+
+
+def collect(patient: Any, withheld: list[str]) -> dict[str, Any]:
+    """The JSON export (schema duktus/privacy/export_schema_v1.json)."""
+    parts: dict[str, Any] = {}
+    separate: dict[str, Any] = {}
+    for part in registry.parts():
+        rows = part.exporter(patient)
+        if part.category == "record":
+            parts[part.key] = rows
+        else:
+            separate[part.key] = {"title": part.title, "category": part.category,
+                                  "withheld": part.category in withheld, "rows": [] if part.category in withheld else rows}
+    return {
+        "schema": "duktus-export", "schema_version": SCHEMA_VERSION,
+        "generated_at": timezone.now().isoformat(), "patient_id": str(patient.code),
+        "practice": patient.practice.name, "parts": parts, "separate_parts": separate,
+        "withheld_categories": sorted(set(withheld)),
+    }
+
+
+def build_zip(data: dict[str, Any], *, titles: dict[str, str], withheld_reason: str, password: str) -> bytes:
+    html = render_to_string("privacy/export_record.html", {"data": data, "titles": titles, "withheld_reason": withheld_reason})
+    buf = io.BytesIO()
+    with pyzipper.AESZipFile(buf, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as zf:
+        zf.setpassword(password.encode())
+        zf.setencryption(pyzipper.WZ_AES, nbits=256)
+        zf.writestr("datenauskunft.html", html)
+        zf.writestr("datenauskunft.json", json.dumps(data, ensure_ascii=False, indent=2))
+    return buf.getvalue()
+
+
+def run_export(job: ExportJob) -> None:
+    """Build the ZIP for a READY job (claimed with a conditional UPDATE: idempotent)."""
+    from patients.models import Patient
+
+    if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.READY).update(status=ExportJob.Status.RUNNING, progress=10) != 1:
+        return
+    patient = Patient.objects.select_related("practice", "data_key").filter(pk=job.patient_ref).first()
+    if patient is None:  # erased meanwhile
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)
+        _stash_path(job).unlink(missing_ok=True)
+        return
+    try:
+        data = collect(patient, job.withheld)
+        ExportJob.objects.filter(pk=job.pk).update(progress=60)
+        titles = {p.key: p.title for p in registry.parts()}
+        content = build_zip(data, titles=titles, withheld_reason=job.withheld_reason, password=_take_password(job))
+        name = f"{job.code}.zip"
+        path = export_dir() / name
+        path.write_bytes(content)
+        path.chmod(0o600)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DONE, progress=100, file_name=name, finished_at=timezone.now())
+        audit.record(None, "privacy.export_built", practice=job.practice, patient=patient, obj=job, actor=job.requested_by)
+    except Exception:
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)
+        _stash_path(job).unlink(missing_ok=True)
+        raise
+
+
+def take_download(job: ExportJob) -> bytes | None:
+    """One-time: DONE → DOWNLOADED, file read and deleted. None if already taken or expired."""
+    if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(status=ExportJob.Status.DOWNLOADED) != 1:
+        return None
+    path = export_dir() / job.file_name
+    if timezone.now() - (job.finished_at or job.created_at) > EXPORT_TTL or not path.exists():
+        path.unlink(missing_ok=True)
+        return None
+    content = path.read_bytes()
+    path.unlink()
+    return content
+
+
+def password_matches(job: ExportJob, password: str) -> bool:
+    return check_password(password, job.password_hash)
+
+
+def delete_expired_exports(*, now: dt.datetime, dry_run: bool = False) -> int:
+    """Delete export files (and password stashes) older than EXPORT_TTL."""
+    count = 0
+    for path in export_dir().iterdir():
+        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+        if now - mtime > EXPORT_TTL:
+            count += 1
+            if not dry_run:
+                path.unlink(missing_ok=True)
+    if not dry_run:
+        ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=now - EXPORT_TTL).update(status=ExportJob.Status.EXPIRED)
+    return count

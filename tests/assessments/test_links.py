@@ -1,0 +1,211 @@
+"""Patient links: creation (token shown once, only its hash stored), the public form, expiry,
+reuse, forgery, revocation, rate limit, notification without clinical content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import time_machine
+from django.core import mail
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.models import Administration, Notification, PatientLink
+from duktus.models import AuditEntry
+from patients.crisis import CrisisEvent
+from tests.assessments.helpers import PHQ9_CLEAN, PHQ9_ITEM9, make_link, post_items
+from tests.base import BaseTestCase
+
+
+class LinkCreateTestCase(BaseTestCase):
+    def url(self) -> str:
+        return reverse("assessments:link_create", args=[self.patient.code])
+
+    def test_it_works(self) -> None:
+        r = self.client.post(self.url(), {"instrument": "phq9", "days": "7"})
+        self.assertEqual(r.status_code, 200)
+        link = PatientLink.objects.get()
+        html = r.content.decode()
+        start = html.index("/fragebogen/ausfuellen/") + len("/fragebogen/ausfuellen/")
+        token = html[start:html.index("/", start)]
+        self.assertGreaterEqual(len(token), 40)
+        self.assertEqual(link.token_hash, hashlib.sha256(token.encode()).hexdigest())
+        self.assertNotIn(token, str(PatientLink.objects.values().get()))
+        self.assertNotIn(token, "".join(AuditEntry.objects.values_list("detail", flat=True)))
+        self.assertContains(r, 'id="link-qr"')
+        self.assertContains(r, "<svg")
+        self.assertEqual(r["Cache-Control"], "no-store")
+        expires = link.expires_at - timezone.now()
+        self.assertTrue(dt.timedelta(days=6, hours=23) < expires <= dt.timedelta(days=7))
+
+    def test_licensed_instrument_needs_a_licence(self) -> None:
+        r = self.client.post(self.url(), {"instrument": "isi", "days": "7"}, headers={"HX-Request": "true"})
+        self.assertEqual(r.status_code, 422)
+        self.assertContains(r, 'id="links"', status_code=422)
+        self.assertFalse(PatientLink.objects.exists())
+
+    def test_it_rejects_get(self) -> None:
+        self.assertEqual(self.client.get(self.url()).status_code, 405)
+
+    def test_it_requires_clinical_role(self) -> None:
+        self.login(self.bob)
+        self.assertEqual(self.client.post(self.url(), {"instrument": "phq9", "days": "7"}).status_code, 403)
+        self.assertFalse(PatientLink.objects.exists())
+
+    def test_it_checks_ownership(self) -> None:
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(self.url(), {"instrument": "phq9", "days": "7"}).status_code, 404)
+        self.assertFalse(PatientLink.objects.exists())
+
+
+class FillTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.link, self.token = make_link(self.patient, self.alice)
+        self.client.logout()  # the patient has no login
+
+    def url(self, token: str | None = None) -> str:
+        return reverse("assessments:fill", args=[token or self.token])
+
+    def assertDead(self, r) -> None:  # type: ignore[no-untyped-def]
+        self.assertEqual(r.status_code, 404)
+        self.assertContains(r, "Dieser Link ist nicht (mehr) gültig", status_code=404)
+        self.assertNotContains(r, "Praxis A", status_code=404)
+        self.assertNotContains(r, "<form", status_code=404)
+
+    def test_it_shows_only_questionnaire_and_practice_name(self) -> None:
+        r = self.client.get(self.url())
+        self.assertContains(r, "Praxis A")
+        self.assertContains(r, "Wenig Interesse oder Freude")
+        self.assertContains(r, 'name="viewport"')
+        for secret in ("Anna", "Berger", self.patient.pseudonym, "alice@example.org", "1981"):
+            self.assertNotContains(r, secret)
+        self.assertEqual(r["Referrer-Policy"], "same-origin")
+
+    def test_submission_stores_result_and_kills_the_link(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(self.url(), post_items(PHQ9_CLEAN))
+        self.assertContains(r, "Vielen Dank")
+        self.assertNotContains(r, "112")
+        a = Administration.objects.get()
+        a.patient = self.patient
+        self.assertEqual((a.source, a.total, a.answers), ("link", "4", PHQ9_CLEAN))
+        self.link.refresh_from_db()
+        self.assertIsNotNone(self.link.used_at)
+        self.assertEqual(self.link.administration, a)
+        self.assertDead(self.client.get(self.url()))
+        self.assertDead(self.client.post(self.url(), post_items(PHQ9_CLEAN)))
+        self.assertEqual(Administration.objects.count(), 1)
+
+    def test_it_notifies_the_therapist_without_clinical_content(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(self.url(), post_items(PHQ9_ITEM9))
+        note = Notification.objects.get()
+        self.assertEqual((note.recipient, note.patient), (self.alice, self.patient))
+        self.assertEqual(len(mail.outbox), 1)
+        message = mail.outbox[0]
+        self.assertEqual(message.to, ["alice@example.org"])
+        self.assertEqual(message.subject, "Ein Fragebogen wurde ausgefüllt")
+        text = message.subject + message.body
+        for secret in ("Anna", "Berger", self.patient.pseudonym, "PHQ", "Summenwert", "Item", "mittelgradig", "Suizid", str(self.patient.code)):
+            self.assertNotIn(secret, text)
+        self.assertIn(reverse("assessments:notification_open", args=[note.code]), message.body)
+
+    def test_risk_item_shows_emergency_numbers(self) -> None:
+        r = self.client.post(self.url(), post_items(PHQ9_ITEM9))
+        self.assertContains(r, 'id="risk-help"')
+        self.assertContains(r, "112")
+        self.assertContains(r, "0800 111 0 111")
+        self.assertContains(r, "0800 111 0 222")
+        self.assertContains(r, "nicht sofort")
+        self.assertEqual(CrisisEvent.objects.filter(patient=self.patient, status="open").count(), 1)
+
+    def test_invalid_answers_keep_the_link_open(self) -> None:
+        r = self.client.post(self.url(), post_items(PHQ9_CLEAN[:5]))
+        self.assertContains(r, "Item 6: Antwort fehlt.", status_code=422)
+        self.link.refresh_from_db()
+        self.assertIsNone(self.link.used_at)
+        self.assertFalse(Administration.objects.exists())
+
+    def test_expired_link_is_dead(self) -> None:
+        with time_machine.travel(timezone.now() + dt.timedelta(days=7, minutes=1)):
+            self.assertDead(self.client.get(self.url()))
+            self.assertDead(self.client.post(self.url(), post_items(PHQ9_CLEAN)))
+        with time_machine.travel(timezone.now() + dt.timedelta(days=6, hours=23)):
+            self.assertEqual(self.client.get(self.url()).status_code, 200)
+        self.assertFalse(Administration.objects.exists())
+
+    def test_forged_token_is_dead(self) -> None:
+        self.assertDead(self.client.get(self.url("x" * 43)))
+        self.assertDead(self.client.get(self.url(self.token[:-1] + ("A" if self.token[-1] != "A" else "B"))))
+        self.assertDead(self.client.get(self.url(self.link.token_hash)))  # the hash is not the token
+        self.assertDead(self.client.get(self.url("x" * 500)))
+
+    def test_revoked_link_is_dead(self) -> None:
+        self.login(self.alice)
+        r = self.client.post(reverse("assessments:link_revoke", args=[self.patient.code, self.link.code]))
+        self.assertEqual(r.status_code, 302)
+        self.client.logout()
+        self.assertDead(self.client.get(self.url()))
+
+    def test_it_rejects_put(self) -> None:
+        self.assertEqual(self.client.put(self.url()).status_code, 405)
+
+    @override_settings(ASSESSMENTS_LINK_RATE=(3, 600))
+    def test_it_is_rate_limited_per_ip(self) -> None:
+        for _ in range(3):
+            self.assertEqual(self.client.get(self.url("forged-token")).status_code, 404)
+        r = self.client.get(self.url())
+        self.assertEqual(r.status_code, 429)
+        self.assertContains(r, "Zu viele Anfragen", status_code=429)
+        other_ip = self.client.get(self.url(), REMOTE_ADDR="10.0.0.9")
+        self.assertEqual(other_ip.status_code, 200)
+
+    def test_licensed_instrument_link_dies_when_licence_is_removed(self) -> None:
+        from assessments import services
+        from tests.assessments.helpers import fake_request
+
+        licence = services.record_licence(practice=self.practice, instrument="isi", licence_note="Mapi 2026-001",
+                                          item_texts=tuple(f"Lizenztext {n}" for n in range(1, 8)), request=fake_request(self.olga, self.practice))
+        link, token = make_link(self.patient, self.alice, instrument="isi")
+        r = self.client.get(self.url(token))
+        self.assertContains(r, "Lizenztext 7")
+        services.remove_licence(licence=licence, request=fake_request(self.olga, self.practice))
+        self.assertDead(self.client.get(self.url(token)))
+
+
+class LinkRevokeTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.link, self.token = make_link(self.patient, self.alice)
+
+    def url(self) -> str:
+        return reverse("assessments:link_revoke", args=[self.patient.code, self.link.code])
+
+    def test_it_works(self) -> None:
+        self.assertEqual(self.client.post(self.url()).status_code, 302)
+        self.link.refresh_from_db()
+        self.assertIsNotNone(self.link.revoked_at)
+
+    def test_it_rejects_get(self) -> None:
+        self.assertEqual(self.client.get(self.url()).status_code, 405)
+
+    def test_it_requires_clinical_role(self) -> None:
+        self.login(self.bob)
+        self.assertEqual(self.client.post(self.url()).status_code, 403)
+        self.link.refresh_from_db()
+        self.assertIsNone(self.link.revoked_at)
+
+    def test_another_practices_link_is_404(self) -> None:
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(self.url()).status_code, 404)
+        # Even through one of Charlie's own patients, Alice's link is not found.
+        from tests.base import make_patient
+
+        own = make_patient(self.practice_b, therapist=self.charlie)
+        r = self.client.post(reverse("assessments:link_revoke", args=[own.code, self.link.code]))
+        self.assertEqual(r.status_code, 404)
+        self.link.refresh_from_db()
+        self.assertIsNone(self.link.revoked_at)

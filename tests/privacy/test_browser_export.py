@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import pyzipper
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+
+from tests.base import PASSWORD, PersonasMixin
+from tests.browser import SCREENSHOTS, browser_page, sign_in
+
+
+@pytest.mark.browser
+class BrowserExportTestCase(PersonasMixin, StaticLiveServerTestCase):
+    def test_export_download(self) -> None:
+        with browser_page() as page:
+            sign_in(page, self.live_server_url, self.alice, PASSWORD)
+            page.goto(f"{self.live_server_url}/patienten/{self.patient.code}/")
+            page.click("#privacy a:has-text('Datenauskunft')")
+            page.click("button:has-text('Datenauskunft erstellen')")
+            password = page.inner_text("#export-password").strip()
+            page.wait_for_selector("#export-download")
+            page.screenshot(path=str(SCREENSHOTS / "privacy_export.png"), full_page=True)
+            with page.expect_download() as info:
+                page.click("#export-download")
+            content = Path(info.value.path()).read_bytes()
+        with pyzipper.AESZipFile(io.BytesIO(content)) as zf:
+            zf.setpassword(password.encode())
+            data = json.loads(zf.read("datenauskunft.json"))
+        assert data["parts"]["master_data"][0]["last_name"] == "Berger"

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pyzipper
+from django.urls import reverse
+
+from duktus.models import AuditEntry, ExportJob, Role
+from duktus.privacy import export, registry, schema
+from patients import services as patient_services
+from tests.base import BaseTestCase, make_user
+from tests.privacy.helpers import IsolatedFilesMixin
+
+
+def _add_part_with_notes() -> None:
+    from patients.models import Patient
+
+    registry.register(
+        Patient, key="process_notes", title="Prozessnotizen", category="process_notes",
+        exporter=lambda p: [{"text": "Notiz über Übertragung"}], eraser=lambda p: 0,
+    )
+
+
+class ExportTestCase(IsolatedFilesMixin, BaseTestCase):
+    def _start(self, **data: object) -> tuple[ExportJob, str]:
+        with self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(reverse("privacy:export_start", args=[self.patient.code]), data)
+        self.assertEqual(r.status_code, 200)
+        job = ExportJob.objects.get()
+        return job, r.context["password"]
+
+    def _open(self, content: bytes, password: str) -> tuple[dict, str]:
+        with pyzipper.AESZipFile(io.BytesIO(content)) as zf:
+            zf.setpassword(password.encode())
+            data = json.loads(zf.read("datenauskunft.json"))
+            html = zf.read("datenauskunft.html").decode()
+        return data, html
+
+    def test_it_works(self) -> None:
+        patient_services.add_diagnosis(patient=self.patient, icd_code="F32.1", icd_version=2025, certainty="G",
+                                       is_primary=True, diagnosed_on=dt.date(2026, 1, 12), note="")
+        job, password = self._start()
+        self.assertRegex(password, r"^[A-Z2-9]{5}(-[A-Z2-9]{5}){3}$")
+        job.refresh_from_db()
+        self.assertEqual(job.status, ExportJob.Status.DONE)
+        self.assertNotIn(password, job.password_hash)
+        self.assertTrue(export.password_matches(job, password))
+        r = self.client.get(reverse("privacy:export_download", args=[job.code]))
+        self.assertEqual(r.status_code, 200)
+        data, html = self._open(r.content, password)
+        self.assertEqual(schema.validate(data, schema.load_schema()), [])
+        self.assertEqual(data["parts"]["master_data"][0]["last_name"], "Berger")
+        self.assertEqual(data["parts"]["diagnoses"][0]["icd_code"], "F32.1")
+        self.assertTrue(data["parts"]["access_log"])
+        self.assertIn("Berger", html)
+        self.assertIn("Stammdaten", html)
+        actions = set(AuditEntry.objects.values_list("action", flat=True))
+        self.assertTrue({"privacy.export_requested", "privacy.export_built", "privacy.export_downloaded"} <= actions)
+
+    def test_zip_needs_the_password(self) -> None:
+        _job, password = self._start()
+        content = (export.export_dir() / ExportJob.objects.get().file_name).read_bytes()
+        with pyzipper.AESZipFile(io.BytesIO(content)) as zf:
+            for info in zf.infolist():
+                self.assertTrue(info.flag_bits & 0x1)  # encrypted
+                i = info.extra.find(b"\x01\x99")  # WinZip AES extra field
+                self.assertEqual(info.extra[i + 8], 3)  # strength 3 = AES-256
+            with self.assertRaises(RuntimeError):
+                zf.read("datenauskunft.json")
+            zf.setpassword(b"AAAAA-BBBBB-CCCCC-DDDDD")
+            with self.assertRaises(RuntimeError):
+                zf.read("datenauskunft.json")
+        self._open(content, password)
+
+    def test_download_is_one_time(self) -> None:
+        job, _ = self._start()
+        url = reverse("privacy:export_download", args=[job.code])
+        self.assertEqual(self.client.get(url).status_code, 200)
+        self.assertEqual(self.client.get(url).status_code, 404)
+        self.assertEqual(list(export.export_dir().iterdir()), [])
+
+    def test_status_is_polled(self) -> None:
+        job, _ = self._start()
+        r = self.client.get(reverse("privacy:export_status", args=[job.code]), HTTP_HX_REQUEST="true")
+        self.assertContains(r, 'id="export-status"')
+        self.assertContains(r, 'id="export-download"')
+
+    def test_it_withholds_parts_with_reason(self) -> None:
+        registry.autodiscover()
+        saved = dict(registry._parts)
+        self.addCleanup(lambda: (registry._parts.clear(), registry._parts.update(saved)))
+        _add_part_with_notes()
+        r = self.client.post(reverse("privacy:export_start", args=[self.patient.code]), {"withheld": ["process_notes"]})
+        self.assertEqual(r.status_code, 422)  # a reason is required
+        job, password = self._start(withheld=["process_notes"], withheld_reason="§ 630g Abs. 1 S. 1 BGB: erhebliche therapeutische Gründe")
+        content = self.client.get(reverse("privacy:export_download", args=[job.code])).content
+        data, html = self._open(content, password)
+        self.assertEqual(schema.validate(data, schema.load_schema()), [])
+        self.assertTrue(data["separate_parts"]["process_notes"]["withheld"])
+        self.assertEqual(data["separate_parts"]["process_notes"]["rows"], [])
+        self.assertNotIn("Übertragung", html)
+        self.assertIn("erhebliche therapeutische Gründe", html)
+
+    def test_expired_file_is_deleted(self) -> None:
+        job, _ = self._start()
+        job.refresh_from_db()
+        later = job.finished_at + dt.timedelta(hours=25)
+        self.assertEqual(export.delete_expired_exports(now=later), 1)
+        job.refresh_from_db()
+        self.assertEqual(job.status, ExportJob.Status.EXPIRED)
+        self.assertEqual(self.client.get(reverse("privacy:export_download", args=[job.code])).status_code, 404)
+
+    def test_it_requires_rw_access(self) -> None:
+        self.login(self.bob)
+        r = self.client.post(reverse("privacy:export_start", args=[self.patient.code]))
+        self.assertEqual(r.status_code, 403)
+        self.assertFalse(ExportJob.objects.exists())
+
+    def test_it_checks_ownership(self) -> None:
+        job, _ = self._start()
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(reverse("privacy:export_start", args=[self.patient.code])).status_code, 404)
+        self.assertEqual(self.client.get(reverse("privacy:export_download", args=[job.code])).status_code, 404)
+        self.assertEqual(ExportJob.objects.count(), 1)
+
+    def test_only_requester_or_owner_downloads(self) -> None:
+        job, _ = self._start()
+        url = reverse("privacy:export_download", args=[job.code])
+        other = make_user("theo@example.org", self.practice, Role.THERAPIST)
+        self.login(other)
+        self.assertEqual(self.client.get(url).status_code, 403)
+        self.login(self.olga)
+        self.assertEqual(self.client.get(url).status_code, 200)
+
+    def test_it_rejects_get(self) -> None:
+        self.assertEqual(self.client.get(reverse("privacy:export_start", args=[self.patient.code])).status_code, 405)
+
+    def test_detail_page_shows_card_for_clinical_only(self) -> None:
+        url = reverse("patients:detail", args=[self.patient.code])
+        self.assertContains(self.client.get(url), 'id="privacy"')
+        self.login(self.bob)
+        self.assertNotContains(self.client.get(url), 'id="privacy"')
