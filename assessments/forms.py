@@ -14,7 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.instruments import INSTRUMENTS, Instrument, load_licensed_items
+from assessments.instruments import INSTRUMENTS, Instrument, LicensedForm, load_licensed_form
 
 _INT = re.compile(r"^[+-]?\d+$")
 CSSRS_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q6_recent")
@@ -36,20 +36,35 @@ class Item:
 class AnswerSheet:
     """The item part of a questionnaire form, for any instrument.
 
-    `texts`: item texts to show (shipped or licensed), or None for neutral labels (paper entry).
+    `form`: the electronic form's texts (shipped or licensed), or None for paper entry with
+    item numbers, neutral labels and bare values.
     """
 
     instrument: Instrument
     data: Any = None
-    texts: tuple[str, ...] | None = None
+    form: LicensedForm | None = None
     items: list[Item] = field(default_factory=list)
     error: str = ""
     answers: Any = None
     missing: bool = False  # True when the only problem is unanswered items (preview)
 
+    @property
+    def texts(self) -> tuple[str, ...] | None:
+        return self.form.items if self.form else None
+
+    @property
+    def instruction(self) -> str:
+        return self.form.instruction if self.form else ""
+
+    @property
+    def copyright(self) -> str:
+        """The licensed form's own line if it has one, else the instrument's."""
+        return (self.form.copyright if self.form else "") or self.instrument.copyright
+
     def __post_init__(self) -> None:
         inst = self.instrument
         labels = self.texts or inst.items
+        answer_labels = self.form.options if self.form else None
         data = self.data or {}
         if inst.code == "cssrs":
             for n, (key, label) in enumerate(zip(CSSRS_KEYS, labels), 1):
@@ -63,8 +78,10 @@ class AnswerSheet:
                 kind, options = "decimal", []
             else:
                 kind = "choice"
-                labelled = {o.value: o.label_de for o in inst.options} if self.texts else {}
-                options = [(str(v), labelled.get(v, str(v))) for v in range(int(inst.min_value), int(inst.max_value) + 1)]
+                values = range(int(inst.min_value), int(inst.max_value) + 1)
+                texts = answer_labels[n - 1] if answer_labels else None
+                # Paper entry (or a form without answer labels): the bare item values.
+                options = [(str(v), texts[i] if texts else str(v)) for i, v in enumerate(values)]
             self.items.append(Item(name, str(n), label, kind, options, str(data.get(name, "")).strip()))
 
     def parse(self) -> Any:
@@ -148,7 +165,10 @@ class LicenceForm(forms.Form):
     )
     items_file = forms.FileField(
         label="Itemtexte (JSON-Datei)",
-        help_text="Eine JSON-Liste mit einem Text pro Item, aus dem lizenzierten Formular kopiert.",
+        help_text=(
+            "Aus dem lizenzierten Formular kopiert: eine JSON-Liste mit einem Text pro Item, oder ein "
+            "Objekt mit „items“ und optional „options“ (Antwortbeschriftungen), „instruction“, „copyright“."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -163,7 +183,7 @@ class LicenceForm(forms.Form):
                 path = Path(tmp) / "items.json"
                 path.write_bytes(upload.read())
                 try:
-                    data["item_texts"] = load_licensed_items(code, path)
+                    data["item_texts"] = load_licensed_form(code, path)
                 except ValueError as exc:
                     self.add_error("items_file", str(exc))
         return data

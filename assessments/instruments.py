@@ -6,7 +6,7 @@ cut-off or band changes in one place. Sources are in /work/shared/reference/clin
 
 Item texts are shipped only where the licence allows it *and* the official German wording
 could be checked against independent copies (PHQ-9, GAD-7). Everything else carries neutral
-labels and must be loaded from a file the practice provides (`load_licensed_items`):
+labels and must be loaded from a file the practice provides (`load_licensed_form`):
 - C-SSRS, ISI, ORS, SRS: licence conditions for electronic use (`licensed_text_required`).
 - PCL-5, AUDIT-C: free to embed, but the official German form (Ehring et al. 2014 for the
   PCL-5; one stored AUDIT-C version, e.g. the S3 guideline's) was not available to copy
@@ -164,7 +164,7 @@ _YES_NO = (Option(0, "Nein"), Option(1, "Ja"))
 _PENDING_NOTE = (
     "Einbettung erlaubt, offizieller deutscher Wortlaut aber noch nicht übernommen: "
     "Itemtexte aus dem offiziellen Formular kopieren (nicht abtippen) oder per "
-    "load_licensed_items laden."
+    "load_licensed_form laden."
 )
 
 
@@ -527,19 +527,120 @@ def get_instrument(code: str) -> Instrument:
         raise KeyError(f"Unbekannter Fragebogen: {code!r}") from None
 
 
-def load_licensed_items(code: str, path: str | Path) -> tuple[str, ...]:
-    """Read a practice's licensed item texts: a JSON list of strings, one per item.
+@dataclass(frozen=True)
+class LicensedForm:
+    """The texts of an electronic form: item texts, and for choice items the answer labels
+    (one tuple per item, `max_value - min_value + 1` labels each), instruction and copyright
+    line. Built from the shipped text or from a practice's licensed file."""
+
+    items: tuple[str, ...]
+    options: tuple[tuple[str, ...], ...] | None = None
+    instruction: str = ""
+    copyright: str = ""
+
+    def extra(self) -> dict[str, object]:
+        """What is stored next to the item texts (InstrumentLicence.form_extra)."""
+        return {
+            "options": [list(o) for o in self.options] if self.options else None,
+            "instruction": self.instruction,
+            "copyright": self.copyright,
+        }
+
+
+def shipped_form(code: str) -> LicensedForm | None:
+    """The embedded official form, or None where the text is not shipped."""
+    instrument = get_instrument(code)
+    if not instrument.text_available:
+        return None
+    labels = tuple(o.label_de for o in instrument.options) or None
+    return LicensedForm(
+        items=instrument.items,
+        options=tuple(labels for _ in instrument.items) if labels else None,
+        instruction=instrument.instruction,
+        copyright=instrument.copyright,
+    )
+
+
+def _choice_count(instrument: Instrument) -> int | None:
+    """Answer labels per item for choice instruments; None where labels do not apply
+    (C-SSRS yes/no, the ORS/SRS visual analogue scales)."""
+    if instrument.code == "cssrs" or instrument.decimal_places:
+        return None
+    return int(instrument.max_value) - int(instrument.min_value) + 1
+
+
+def _text(value: object, where: str, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValueError(f"{where}: Text fehlt.")
+    if len(value) > _MAX_ITEM_CHARS:
+        raise ValueError(f"{where}: Text ist zu lang.")
+    return value.strip()
+
+
+def parse_licensed_form(code: str, data: object) -> LicensedForm:
+    """Validate a licensed form: a JSON list of item texts, or an object with "items" and
+    optionally "options" (one label list for all items, or one per item), "instruction"
+    and "copyright". Raises ValueError with a German message that never echoes the texts."""
+    instrument = get_instrument(code)
+    name = instrument.short_name
+    if instrument.text_available:
+        raise ValueError(f"{name}: Der offizielle Text ist eingebettet und darf nicht ersetzt werden.")
+    if isinstance(data, list):
+        data = {"items": data}
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: Erwartet wird eine JSON-Liste von Texten oder ein Objekt mit „items“.")
+    unknown = set(data) - {"items", "options", "instruction", "copyright"}
+    if unknown:
+        raise ValueError(f"{name}: Unbekannte Felder; erlaubt sind items, options, instruction, copyright.")
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list):
+        raise ValueError(f"{name}: „items“ muss eine JSON-Liste von Texten sein.")
+    expected = len(instrument.items)
+    if len(raw_items) != expected:
+        raise ValueError(f"{name}: Erwartet werden {expected} Itemtexte, gefunden: {len(raw_items)}.")
+    items = tuple(_text(t, f"{name}, Item {n}") for n, t in enumerate(raw_items, 1))
+
+    options = None
+    raw_options = data.get("options")
+    if raw_options is not None:
+        count = _choice_count(instrument)
+        if count is None:
+            raise ValueError(f"{name}: Antwortbeschriftungen sind hier nicht vorgesehen (Ja/Nein bzw. Skala 0–10).")
+        if not isinstance(raw_options, list) or not raw_options:
+            raise ValueError(f"{name}: „options“ muss eine JSON-Liste sein.")
+        per_item = raw_options if all(isinstance(o, list) for o in raw_options) else [raw_options] * expected
+        if len(per_item) != expected:
+            raise ValueError(f"{name}: Erwartet werden Antwortbeschriftungen für {expected} Items, gefunden: {len(per_item)}.")
+        parsed = []
+        for n, labels in enumerate(per_item, 1):
+            if not isinstance(labels, list) or len(labels) != count:
+                raise ValueError(f"{name}, Item {n}: Erwartet werden {count} Antwortbeschriftungen "
+                                 f"(Werte {_de_range(instrument)}).")
+            parsed.append(tuple(_text(label, f"{name}, Item {n}, Antwort {v}")
+                                for v, label in enumerate(labels, int(instrument.min_value))))
+        options = tuple(parsed)
+    return LicensedForm(
+        items=items,
+        options=options,
+        instruction=_text(data.get("instruction"), f"{name}, Instruktion", required=False),
+        copyright=_text(data.get("copyright"), f"{name}, Copyright-Zeile", required=False),
+    )
+
+
+def _de_range(instrument: Instrument) -> str:
+    return f"{instrument.min_value}–{instrument.max_value}"
+
+
+def load_licensed_form(code: str, path: str | Path) -> LicensedForm:
+    """Read a practice's licensed form from a JSON file (see `parse_licensed_form`).
 
     Only for instruments whose text we do not ship; shipped official texts must not be
-    replaced (licences forbid modification). Reads the file; raises ValueError with a
-    German message on any problem. The texts are not logged or put into messages.
+    replaced (licences forbid modification). Raises ValueError with a German message on any
+    problem. The texts are not logged or put into messages.
     """
     instrument = get_instrument(code)
-    if instrument.text_available:
-        raise ValueError(
-            f"{instrument.short_name}: Der offizielle Text ist eingebettet und darf nicht "
-            "ersetzt werden."
-        )
     try:
         raw = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -550,19 +651,9 @@ def load_licensed_items(code: str, path: str | Path) -> tuple[str, ...]:
         data = json.loads(raw)
     except json.JSONDecodeError:
         raise ValueError(f"{instrument.short_name}: Datei ist kein gültiges JSON.") from None
-    if not isinstance(data, list):
-        raise ValueError(f"{instrument.short_name}: Erwartet wird eine JSON-Liste von Texten.")
-    expected = len(instrument.items)
-    if len(data) != expected:
-        raise ValueError(
-            f"{instrument.short_name}: Erwartet werden {expected} Itemtexte, "
-            f"gefunden: {len(data)}."
-        )
-    texts = []
-    for number, text in enumerate(data, start=1):
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{instrument.short_name}, Item {number}: Text fehlt.")
-        if len(text) > _MAX_ITEM_CHARS:
-            raise ValueError(f"{instrument.short_name}, Item {number}: Text ist zu lang.")
-        texts.append(text.strip())
-    return tuple(texts)
+    return parse_licensed_form(code, data)
+
+
+def load_licensed_items(code: str, path: str | Path) -> tuple[str, ...]:
+    """The item texts of a licensed form file (`load_licensed_form`)."""
+    return load_licensed_form(code, path).items

@@ -36,6 +36,8 @@ class InstrumentLicence(models.Model):
     instrument = models.CharField(max_length=10, choices=INSTRUMENT_CHOICES)
     licence_note = models.CharField("Lizenzvermerk", max_length=500)  # business data, not patient data
     item_texts = crypto.EncryptedJSONField()  # list[str], one per item
+    # LicensedForm.extra(): answer labels per item, instruction, copyright line of the licensed form
+    form_extra = crypto.EncryptedJSONField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -47,6 +49,21 @@ class InstrumentLicence(models.Model):
 
     def encryption_fernet(self) -> MultiFernet:
         return crypto.practice_keyring(self.practice)
+
+    def licensed_form(self) -> Any:
+        """The stored texts as an instruments.LicensedForm; None if no item texts are loaded."""
+        from assessments.instruments import LicensedForm
+
+        if not self.item_texts:
+            return None
+        extra = self.form_extra or {}
+        options = extra.get("options")
+        return LicensedForm(
+            items=tuple(self.item_texts),
+            options=tuple(tuple(o) for o in options) if options else None,
+            instruction=extra.get("instruction") or "",
+            copyright=extra.get("copyright") or "",
+        )
 
 
 class Source(models.TextChoices):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.charts import trend_svg
-from assessments.instruments import INSTRUMENTS, Instrument
+from assessments.instruments import INSTRUMENTS, Instrument, LicensedForm, shipped_form
 from assessments.models import Administration, InstrumentLicence, Notification, PatientLink, Schedule
 from patients.crisis import CrisisEvent, CrisisStatus
 from patients.queries import visible_patients
@@ -30,22 +30,20 @@ def licences(practice: Any) -> dict[str, InstrumentLicence]:
     return out
 
 
-def electronic_items(practice: Any, code: str, licence_map: dict[str, InstrumentLicence] | None = None) -> tuple[str, ...] | None:
-    """Item texts for an electronic form, or None when the instrument may only be entered from
-    paper (no shipped text and no recorded licence with loaded texts in this practice)."""
-    instrument = INSTRUMENTS[code]
-    if instrument.text_available:
-        return instrument.items
+def electronic_form(practice: Any, code: str, licence_map: dict[str, InstrumentLicence] | None = None) -> LicensedForm | None:
+    """Texts for an electronic form (shipped, or licensed and loaded by this practice), or None
+    when the instrument may only be entered from paper with neutral labels."""
+    shipped = shipped_form(code)
+    if shipped is not None:
+        return shipped
     lic = (licence_map if licence_map is not None else licences(practice)).get(code)
-    if lic is None or not lic.item_texts:
-        return None
-    return tuple(lic.item_texts)
+    return None if lic is None else lic.licensed_form()
 
 
 def link_instruments(practice: Any) -> list[Instrument]:
     """Instruments a patient link may be sent for in this practice."""
     licence_map = licences(practice)
-    return [i for code, i in INSTRUMENTS.items() if electronic_items(practice, code, licence_map) is not None]
+    return [i for code, i in INSTRUMENTS.items() if electronic_form(practice, code, licence_map) is not None]
 
 
 def find_link(token_hash: str) -> PatientLink | None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.instruments import INSTRUMENTS, get_instrument
+from assessments.instruments import INSTRUMENTS, LicensedForm, parse_licensed_form
 from assessments.models import Administration, InstrumentLicence, Notification, PatientLink, Schedule, Source
 from duktus import audit
 from patients.crisis import CrisisSource, raise_crisis
@@ -221,19 +221,23 @@ def remove_schedule(*, schedule: Schedule, request: Any) -> None:
         schedule.delete()
 
 
-def record_licence(*, practice: Any, instrument: str, licence_note: str, item_texts: tuple[str, ...], request: Any) -> InstrumentLicence:
-    get_instrument(instrument)
+def record_licence(*, practice: Any, instrument: str, licence_note: str, item_texts: tuple[str, ...] | LicensedForm, request: Any,
+                   actor: Any = None) -> InstrumentLicence:
+    """Record the practice's licence with its licensed texts (a LicensedForm, or item texts
+    only); this switches on electronic forms and patient links for the instrument."""
+    form = item_texts if isinstance(item_texts, LicensedForm) else parse_licensed_form(instrument, list(item_texts))
     with transaction.atomic():
         licence = InstrumentLicence.objects.filter(practice=practice, instrument=instrument).first() or InstrumentLicence(
             practice=practice, instrument=instrument
         )
         licence.practice = practice
         licence.licence_note = licence_note
-        licence.item_texts = list(item_texts)
-        licence.recorded_by = request.user
+        licence.item_texts = list(form.items)
+        licence.form_extra = form.extra()
+        licence.recorded_by = actor or (request.user if request is not None else None)
         licence.recorded_at = timezone.now()
         licence.save()
-        audit.record(request, "assessment.licence_record", practice=practice, obj=licence, detail=instrument)
+        audit.record(request, "assessment.licence_record", practice=practice, obj=licence, actor=actor, detail=instrument)
     return licence
 
 

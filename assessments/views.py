@@ -58,8 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _sheet(request: HttpRequest, patient: Any, code: str, data: Any = None) -> AnswerSheet:
-    texts = queries.electronic_items(patient.practice, code)
-    return AnswerSheet(INSTRUMENTS[code], data, texts)
+    return AnswerSheet(INSTRUMENTS[code], data, queries.electronic_form(patient.practice, code))
 
 
 def _record_context(patient: Any, code: str, sheet: AnswerSheet, form: AdministrationForm, result: Any = None) -> dict[str, Any]:
@@ -203,11 +202,11 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return _dead_link(request)
     patient = link.patient
-    texts = queries.electronic_items(patient.practice, link.instrument)
-    if texts is None:  # licence removed since the link was sent
+    electronic = queries.electronic_form(patient.practice, link.instrument)
+    if electronic is None:  # licence removed since the link was sent
         return _dead_link(request)
     instrument = INSTRUMENTS[link.instrument]
-    sheet = AnswerSheet(instrument, request.POST if request.method == "POST" else None, texts)
+    sheet = AnswerSheet(instrument, request.POST if request.method == "POST" else None, electronic)
     ctx = {"practice_name": patient.practice.name, "instrument": instrument, "sheet": sheet, "token": token}
     if request.method == "POST":
         if sheet.validate(services.scoring_context(link.instrument, patient)) is None:
