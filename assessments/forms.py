@@ -144,6 +144,7 @@ class LinkForm(forms.Form):
     days = forms.IntegerField(label="Gültig (Tage)", min_value=1, max_value=30, initial=7)
 
     def __init__(self, *args: Any, codes: list[str], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "link_%s")  # the patient page also holds the schedule form
         super().__init__(*args, **kwargs)
         self.fields["instrument"].choices = instrument_choices(codes)
 
@@ -152,6 +153,10 @@ class ScheduleForm(forms.Form):
     instrument = forms.ChoiceField(label="Fragebogen", choices=instrument_choices())
     interval_days = forms.IntegerField(label="Alle … Tage", min_value=1, max_value=365, initial=28)
     starts_on = forms.DateField(label="Erstmals fällig am", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "schedule_%s")
+        super().__init__(*args, **kwargs)
 
 
 class LicenceForm(forms.Form):

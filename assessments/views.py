@@ -24,7 +24,7 @@ from duktus import audit
 from duktus.models import CLINICAL_ROLES
 from duktus.tenancy import practice_view
 from patients.access import get_child_for_user, get_patient_for_user
-from patients.crisis import EMERGENCY_NUMBERS
+from patients.crisis import EMERGENCY_NUMBERS, PROTOCOL_STEPS
 
 CLINICAL = [r.value for r in CLINICAL_ROLES]
 
@@ -49,6 +49,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             deteriorations=queries.reliable_deteriorations(membership),
             notifications=queries.inbox(request.user, membership.practice),
             emergency_numbers=EMERGENCY_NUMBERS,
+            protocol_steps=PROTOCOL_STEPS,
         )
     audit.record(request, "dashboard.view")
     return render(request, "assessments/dashboard.html", context)

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from duktus import audit
 from duktus.models import CLINICAL_ROLES
@@ -40,7 +41,11 @@ class CrisisDocumentForm(forms.Form):
 
 
 class CrisisRaiseForm(forms.Form):
-    summary = forms.CharField(label="Anlass", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    summary = forms.CharField(
+        label="Anlass", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Bitte den Anlass angeben."},
+        help_text="Z. B. Anruf einer Angehörigen, Äußerung in einer E-Mail. Wird verschlüsselt gespeichert.",
+    )
 
 
 class SafetyPlanForm(forms.Form):
@@ -94,20 +99,20 @@ def crisis_document(request: HttpRequest, code: Any, event_code: Any) -> HttpRes
                                                                "steps": crisis.PROTOCOL_STEPS, "numbers": crisis.EMERGENCY_NUMBERS})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
 def crisis_raise(request: HttpRequest, code: Any) -> HttpResponse:
     """Report a crisis by hand (e.g. after a phone call). Each report is its own event."""
-    import uuid
-
     patient = get_patient_for_user(request, code, clinical=True)
-    form = CrisisRaiseForm(request.POST)
-    if form.is_valid():
-        crisis.raise_crisis(patient=patient, source=CrisisSource.MANUAL, source_id=uuid.uuid4(), summary=form.cleaned_data["summary"], request=request)
-        messages.success(request, "Der Krisenhinweis wurde angelegt.")
-    else:
-        messages.error(request, "Bitte den Anlass angeben.")
-    return redirect("patients:detail", code=patient.code)
+    form = CrisisRaiseForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            crisis.raise_crisis(patient=patient, source=CrisisSource.MANUAL, source_id=uuid.uuid4(),
+                                summary=form.cleaned_data["summary"], request=request)
+            messages.success(request, "Der Krisenhinweis wurde angelegt.")
+            return redirect("patients:detail", code=patient.code)
+        return render(request, "patients/crisis_raise.html", {"patient": patient, "form": form}, status=422)
+    return render(request, "patients/crisis_raise.html", {"patient": patient, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
