@@ -14,5 +14,8 @@ urlpatterns = [
     path("fragebogen/", include("assessments.urls")),
     path("datenschutz/", include("duktus.privacy.urls")),
     path("ki/", include("duktus.llm.urls")),
+    path("gedaechtnis/", include("memory.urls")),
+    path("sitzungen/", include("sessions.urls")),
+    path("leitlinien/", include("sessions.evidence_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,7 @@ class FakeLLM:
         self.text = "Antwort."
         self.chunk_size = 0  # >0: stream in chunks of this many characters
         self.delay = 0.0
+        self.embed_fn: Any = None  # text -> list[float] for /embeddings; None: a fixed 3-dim vector
         self.server_seconds: list[float] = []
         self._lock = threading.Lock()
         fake = self
@@ -102,7 +103,8 @@ class FakeLLM:
         if h.path.endswith("/embeddings"):
             inputs = body.get("input") or []
             inputs = [inputs] if isinstance(inputs, str) else inputs
-            data = [{"object": "embedding", "index": i, "embedding": [float(len(t) % 7), 1.0, 0.5]} for i, t in enumerate(inputs)]
+            vec = self.embed_fn or (lambda t: [float(len(t) % 7), 1.0, 0.5])
+            data = [{"object": "embedding", "index": i, "embedding": vec(t)} for i, t in enumerate(inputs)]
             return self._send_json(h, 200, {"object": "list", "data": data, "model": body.get("model"),
                                             "usage": {"prompt_tokens": 1, "total_tokens": 1}})
         if not h.path.endswith("/chat/completions"):

@@ -1,0 +1,34 @@
+"""The "Leitlinie durchsuchen" page: guideline evidence, no patient data, works without a model."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from duktus import audit
+from duktus.models import CLINICAL_ROLES
+from duktus.tenancy import practice_view
+from sessions.evidence import search_with_info
+from sessions.evidence.forms import MIN_QUERY, EvidenceSearchForm
+
+CLINICAL = [r.value for r in CLINICAL_ROLES]
+RESULTS = 5
+
+
+@require_GET
+@practice_view(roles=CLINICAL)
+def evidence_search(request: HttpRequest) -> HttpResponse:
+    form = EvidenceSearchForm(request.GET)
+    template = "sessions/evidence/search.html#results" if request.htmx else "sessions/evidence/search.html"  # type: ignore[attr-defined]
+    if not form.is_valid():
+        return render(request, template, {"form": form, "query": "", "result": None}, status=422)
+    query = form.cleaned_data["q"]
+    too_short = bool(query) and len(query.replace(" ", "")) < MIN_QUERY
+    result = None
+    if query and not too_short:
+        result = search_with_info(query, RESULTS, practice=request.membership.practice, user=request.user)  # type: ignore[attr-defined]
+        # Not patient data; the query itself is never logged (a therapist may type a name).
+        audit.record(request, "evidence.search", detail=result.backend)
+    context = {"form": form, "query": query, "too_short": too_short, "min_query": MIN_QUERY, "result": result}
+    return render(request, template, context)
