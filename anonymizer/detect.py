@@ -671,7 +671,79 @@ ORG_HEADS = frozenset(
         "caritas",
         "jugendamt",
         "jobcenter",
+        "restaurant",
+        "gasthaus",
+        "gasthof",
+        "gaststätte",
+        "hotel",
+        "café",
+        "kneipe",
+        "bäckerei",
+        "metzgerei",
+        "apotheke",
+        "autohaus",
+        "kanzlei",
     )
+)
+HOSPITALITY_HEADS = frozenset(
+    ("restaurant", "gasthaus", "gasthof", "gaststätte", "hotel", "café", "cafe", "kneipe", "wirtshaus", "pension")
+)
+# Words between an organization head and its proper part ("Klinik für ...", "Krankenhaus der ...").
+ORG_LINKS = frozenset(("der", "des", "für", "am", "an", "im", "in", "vom", "von", "zur", "zum"))
+SPECIALTY_ENDINGS = (
+    "medizin",
+    "chirurgie",
+    "logie",
+    "iatrie",
+    "therapie",
+    "pädie",
+    "heilkunde",
+    "diagnostik",
+    "pflege",
+    "rehabilitation",
+)
+PLACE_ENDINGS = (
+    "stadt",
+    "dorf",
+    "hausen",
+    "heim",
+    "burg",
+    "berg",
+    "feld",
+    "furt",
+    "bach",
+    "brück",
+    "brücken",
+    "kirchen",
+    "ingen",
+    "stedt",
+    "leben",
+    "rode",
+    "hagen",
+    "walde",
+    "horst",
+    "münster",
+    "weiler",
+)
+# Forms of address after "Liebe/Hallo" that are no names.
+ENDEARMENTS = frozenset(
+    ("schatz", "liebling", "süße", "süßer", "mama", "papa", "mami", "papi", "mutti", "vati", "oma", "opa", "leute",
+     "alle", "zusammen", "team", "kinder", "freunde", "freundin", "freund", "schwester", "bruder", "kollege", "kollegin")
+)
+HOSPITAL_ENDINGS = ("krankenhaus", "klinik", "klinikum", "kliniken", "spital", "hospital")
+NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "ion", "ie", "ik", "tät", "ismus", "nis", "en", "e", "er")
+# All-caps words that are no organization even before a town.
+NOT_ORG_ACRONYMS = frozenset(("DDR", "BRD", "EU", "USA", "UK", "NRW", "II", "III", "IV", "VI", "VII", "VIII", "OG", "EG", "UG"))
+# A letterhead unit after the organization, up to the line end: ", Epilepsie-Einheit".
+ORG_UNIT_TAIL = re.compile(
+    r",[ \t]*(?:[A-ZÄÖÜ][\w-]*(?:Einheit|Station|Abteilung|Ambulanz|Zentrum|Klinik|Institut|Bereich|Department)"
+    r"|(?:Abteilung|Station|Klinik|Institut|Zentrum|Department|Bereich|Ambulanz)(?:[ \t]+für)?[ \t]+[A-ZÄÖÜ][\w-]*)"
+    r"(?=[ \t]*(?:\r?\n|$))"
+)
+# A ward named by number and wing: "Übernahme von der 3 Süd", "auf die 12 Nord".
+WARD_NAME = re.compile(
+    r"\b(?:[Ss]tation|von[ \t]+der|auf[ \t]+der|auf[ \t]+die|in[ \t]+die|zur)[ \t]+"
+    r"(?P<ward>\d{1,2}[a-z]?[ \t]?(?:Süd|Nord|Ost|West)(?:[ \t]?\d)?)\b"
 )
 DATELINE_WORDS = {
     "den",
@@ -802,6 +874,18 @@ BIRTH_NAME = re.compile(
     rf"(?P<name>(?<![\w.])(?:[{_U}][\w'’-]*\.?[ \t]+){{0,2}}[{_U}][\w'’-]+(?:,[ \t]+[{_U}][\w'’-]+)?)"
     r"[ \t]*,?[ \t]*\(?[ \t]*(?:\*[ \t]*\d|geb\.|geboren[ \t]+am)(?=[^\n]*$)",
     re.MULTILINE,
+)
+AUTHOR_CUE = re.compile(
+    r"\b(?:(?:[Gg]eschrieben|[Dd]iktiert|[Ee]rstellt|[Vv]erfasst|[Vv]idiert|[Bb]efundet|[Gg]eprüft|[Ff]reigegeben|"
+    r"[Uu]nterschrieben|[Gg]elesen|[Kk]orrigiert|[Gg]etippt)[ \t]+(?:von|durch)[ \t]+|(?:Schreibkraft|Diktat)[ \t]*:[ \t]*)"
+)
+SALUTATION = re.compile(
+    r"(?:^|(?<=[,;.!?])[ \t]*)[ \t]*(?:[Ll]iebe|[Ll]ieber|[Hh]allo|[Hh]i|[Ss]ervus|[Mm]oin|[Hh]ey)[ \t]+"
+    r"(?=[A-ZÄÖÜ][\w'’-]+[ \t]*(?:[,!:]|\r?\n|$))",
+    re.MULTILINE,
+)
+INITIAL_SUBJECT = re.compile(
+    r"(?:^|(?<=[.!?:][ \t])|(?<=[.!?:]\n))[ \t]*(?P<ini>[A-ZÄÖÜ])\.[ \t]+(?P<next>[a-zäöüß]{3,})\b", re.MULTILINE
 )
 BIRTH_NAME_CUE = re.compile(r"\*[ \t]*\d|geb\.|geboren[ \t]+am")
 
@@ -948,6 +1032,11 @@ class Detector:
             if tok.lower() in self.r.lexicon or tok in self.r.lexicon_caps:
                 continue
             add((3, s, e, "ID", "cue"))
+        for m in P.STATION_FIELD.finditer(text):
+            for k in P.SECTION_LETTER.finditer(m.group("val")):
+                add((4, m.start("val") + k.start(), m.start("val") + k.end(), "ID", "cue"))
+        for m in P.NORM.finditer(text):
+            add((4, m.start(), m.end(), "ID", "cue"))
         for m in P.WARD_CODE.finditer(text):
             if m.group() not in self.r.lexicon_caps and m.group().split("-")[0] not in self.r.lexicon_caps:
                 add((4, m.start(), m.end(), "ID", "cue"))
@@ -1317,6 +1406,7 @@ class Detector:
             elif (
                 is_initial(i)
                 and w != "I"
+                and not (w == "M" and i + 1 < n and words[i + 1][2].lower() in EPONYMS)  # "M. Crohn" = Morbus
                 and not (i > 0 and len(words[i - 1][2]) == 1 and words[i - 1][2].islower())
                 and i + 1 < n
                 and sep(i + 1) == ". "
@@ -1467,6 +1557,44 @@ class Detector:
                 continue
             i += 1
 
+        # "Geschrieben von Amadea Leber", "diktiert von ...": an author line.
+        # "Liebe Vroni!", "Hallo Tom,": a salutation with a single name.
+        starts: dict[int, int] = {}
+        for rx in (AUTHOR_CUE, SALUTATION):
+            for m in rx.finditer(text):
+                if not starts:
+                    starts = {ws: k for k, (ws, _we, _w) in enumerate(words)}
+                j = starts.get(m.end())
+                if j is None:
+                    continue
+                wj = words[j][2]
+                lj = wj.lower()
+                if not is_cap(wj) or lj in FUNCTION | TITLES | ADDRESS_CUES | WEAK_CUES | STOP_CAPS:
+                    continue
+                if rx is SALUTATION:
+                    if r.is_plain_word(wj) or lj in r.places or lj in ENDEARMENTS:
+                        continue
+                    k = j + 1
+                else:
+                    k = run_from(j, "strong")
+                    if k == j or not (in_gaz_any(lj) or (k >= j + 2 and not r.is_plain_word(wj))):
+                        continue
+                spans.append((words[j][0], words[k - 1][1], "strong"))
+                for t in range(j, k):
+                    tw = words[t][2]
+                    if len(tw) >= 3 and not r.is_plain_word(tw):
+                        found_tokens.add(fold(tw))
+                        multi_tokens.add(fold(tw))
+        # "M. wird vorgestellt": the initial of a person named earlier, as the sentence subject.
+        first_initials = {
+            text[ss]
+            for ss, ee, _src in spans
+            if " " in text[ss:ee].strip() and text[ss : ss + 2].isalpha() and text[ss].isupper()
+        }
+        for m in INITIAL_SUBJECT.finditer(text) if first_initials else ():
+            nxt = m.group("next").lower()
+            if m.group("ini") in first_initials and (nxt in r.common or nxt in FUNCTION):
+                spans.append((m.start("ini"), m.end("ini") + 1, "initial"))
         for cue in BIRTH_NAME_CUE.finditer(text):
             window_start = max(0, cue.start() - 80)
             m = BIRTH_NAME.search(text, window_start, cue.end())
@@ -1678,23 +1806,40 @@ class Detector:
                 c.append((6, m.start(), m.end(), "ORGANIZATION", "org"))
         for m in INSURERS.finditer(text) if any(w in INSURER_WORDS for _s, _e, w in words) else ():
             c.append((6, m.start(), m.end(), "ORGANIZATION", "insurer"))
+        org_spans: list[tuple[int, int]] = []
+        lower_mode = n >= 4 and sum(1 for w in words if w[2][0].isupper()) < 0.05 * n
         for i, (s, e, w) in enumerate(words):
-            if not w[0].isupper():
-                continue
             low = w.lower()
-            head = low in ORG_HEADS or (len(low) > 8 and ORG_SUFFIX_RE.search(low) is not None)
+            if not w[0].isupper():
+                # Dictation without capitals: a head followed by a known place ("sparkasse köln").
+                if lower_mode and low in ORG_HEADS and i + 1 < n and text[e : words[i + 1][0]] == " ":
+                    k = self._place_at(text[words[i + 1][0] : words[i + 1][1] + 40])
+                    if k:
+                        org_spans.append((s, words[i + k][1]))
+                continue
+            head = self._org_head(low)
             hyph = "-" in w and ORG_SUFFIX_RE.search(low.rsplit("-", 1)[-1]) is not None
             if not head and not hyph:
                 continue
-            # Proper words after the head: "Klinikum Nord", "Krankenhaus der Samariter Holzhausen".
+            # Proper words after the head: "Klinikum Nord", "Krankenhaus der Samariter Holzhausen",
+            # chained heads: "Klinik für Allgemeinchirurgie des Diakonissenkrankenhauses Bärental",
+            # "Landesnervenklinik der Medizinischen Hochschule Bad Blumenthal".
             j = i + 1
             last = i
-            while j < n and j - i <= 5:
+            last_head = i
+            proper = False
+            after_fuer = specialty = False
+            while j < n and j - last_head <= 5:
                 gap = text[words[j - 1][1] : words[j][0]]
                 if (
                     gap not in (" ", "  ", " \n", "\n", " - ", "-", ". ")
                     or (gap == ". " and words[j - 1][2].lower() not in TITLES)
-                    or (gap == "\n" and not w.isupper())
+                    or (
+                        gap == "\n"
+                        and not (w.isupper() and j == i + 1)
+                        and not self._org_line(words[j][2])
+                        and words[j][2] not in ("der", "des")
+                    )
                 ) and not (
                     gap.strip() == ""
                     and "\n" in gap
@@ -1705,7 +1850,11 @@ class Detector:
                     break
                 wj = words[j][2]
                 lj = wj.lower()
-                if lj in ("der", "des", "für", "am", "an", "im", "in", "vom", "von") and j + 1 < n:
+                if lj in ORG_LINKS and j + 1 < n:
+                    after_fuer = lj == "für"
+                    j += 1
+                    continue
+                if lj == "und" and after_fuer and j + 1 < n and words[j + 1][2][0].isupper():
                     j += 1
                     continue
                 if (lj in ("bad", "sankt", "st") or lj in TITLES) and j + 1 < n and words[j + 1][2][0].isupper():
@@ -1713,6 +1862,18 @@ class Detector:
                     continue
                 if not wj[0].isupper():
                     break
+                if after_fuer and (lj.endswith(SPECIALTY_ENDINGS) or r.is_lexicon(wj)):
+                    j += 1  # "Praxis für Allgemeinmedizin Reinhardt": the specialty belongs to the name
+                    specialty = True
+                    continue
+                if specialty and "\n" in gap:
+                    break  # "Klinik für Innere Medizin" ends its line
+                after_fuer = specialty = False
+                if self._org_head(lj):
+                    last_head = j  # a second head joins the chain
+                    last = j
+                    j += 1
+                    continue
                 if (
                     lj in COMPASS
                     or self._place_at(text[words[j][0] : words[j][1] + 40]) > 0
@@ -1725,9 +1886,20 @@ class Detector:
                     or wj.isupper()
                     and len(wj) > 3
                     and lj not in r.lexicon
+                    or (low in HOSPITALITY_HEADS and words[j - 1][2].lower() in ("zur", "zum"))
+                    or (j == i + 1 and gap == " " and self._town_after_hospital(text, low, j, words))
                 ):
                     last = j
+                    proper = True
                     j += 1
+                    continue
+                if (
+                    gap == " "
+                    and j + 1 < n
+                    and self._org_head(words[j + 1][2].lower())
+                    and text[words[j][1] : words[j + 1][0]] == " "
+                ):
+                    j += 1  # an adjective before a head: "der Medizinischen Hochschule"
                     continue
                 break
             has_proper_prefix = hyph and any(
@@ -1742,10 +1914,41 @@ class Detector:
                     and nw.lower() not in FUNCTION
                 ):
                     last = i + 1  # "Kita Sonnenschein"
-            if last > i:
-                c.append((6, s, words[last][1], "ORGANIZATION", "org"))
+                    proper = True
+            if last > i and (proper or has_proper_prefix):
+                org_spans.append((s, words[last][1]))
             elif has_proper_prefix:
-                c.append((6, s, e, "ORGANIZATION", "org"))
+                org_spans.append((s, e))
+        # Acronym + town: "im ÖHK Mühlhausen", "UKE Hamburg", "LVR Köln".
+        for i in range(n - 1):
+            s, e, w = words[i]
+            if (
+                2 <= len(w) <= 5
+                and w.isupper()
+                and w not in r.lexicon_caps
+                and w not in NOT_ORG_ACRONYMS
+                and w.lower() not in r.common
+                and text[e : words[i + 1][0]] == " "
+            ):
+                k = self._place_at(text[words[i + 1][0] : words[i + 1][1] + 40])
+                if k:
+                    org_spans.append((s, words[i + k][1]))
+        org_spans.sort()
+        merged: list[list[int]] = []
+        for s, e in org_spans:
+            if merged and s < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        for s, e in merged:
+            # A letterhead's unit after a comma: "Landeskrankenhaus Neustadt, Epilepsie-Einheit".
+            if self._line_start(text, s):
+                m = ORG_UNIT_TAIL.match(text, e)
+                if m is not None:
+                    e = m.end()
+            c.append((6, s, e, "ORGANIZATION", "org"))
+        for m in WARD_NAME.finditer(text):
+            c.append((6, m.start("ward"), m.end("ward"), "ORGANIZATION", "ward"))
         for m in EMPLOYER_CUE.finditer(text):
             if m.group("prep") not in ("bei", ":"):
                 continue  # "arbeitet im Schichtdienst": too often a plain noun
@@ -1769,6 +1972,37 @@ class Detector:
                 c.append((11, s, e, "PROFESSION", "gazetteer"))
         for m in PROFESSION_CUE.finditer(text):
             c.append((11, m.start("prof"), m.end("prof"), "PROFESSION", "cue"))
+
+    @staticmethod
+    def _org_head(low: str) -> bool:
+        return low in ORG_HEADS or (len(low) > 8 and ORG_SUFFIX_RE.search(low) is not None)
+
+    @staticmethod
+    def _org_line(word: str) -> bool:
+        """A letterhead continuation line: "Akademisches Lehrkrankenhaus", "Lehrkrankenhaus der ..."."""
+        low = word.lower()
+        return low in ("akademisches", "akademische", "lehrkrankenhaus", "universitätsklinikum", "klinikum")
+
+    def _town_after_hospital(self, text: str, head: str, j: int, words: list[tuple[int, int, str]]) -> bool:
+        """ "Landeskrankenhaus Neustadt," -- a town name that is also an ordinary word, right after a
+        hospital head and ending the phrase (comma, line end, full stop); the head opens a line
+        (letterhead) or the word has the shape of a German place name (-stadt, -dorf, -hausen ...)."""
+        if not head.endswith(HOSPITAL_ENDINGS):
+            return False
+        s, e, w = words[j]
+        low = w.lower()
+        if not (self._line_start(text, words[j - 1][0]) or low.endswith(PLACE_ENDINGS)):
+            return False
+        if (
+            len(w) < 4
+            or self.r.is_lexicon(w)
+            or low in FUNCTION
+            or low in STOP_CAPS
+            or low in P.MONTH_NUM
+            or low.endswith(NOUN_ENDINGS)
+        ):
+            return False
+        return re.match(r"[ \t]*(?:[,;]|\r?\n|$|\.(?:\s|$))", text[e : e + 3]) is not None
 
     @staticmethod
     def _place_context(text: str, s: int) -> bool:

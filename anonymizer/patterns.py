@@ -143,6 +143,11 @@ ID_CUE = re.compile(
 # Words after a cue that look like an ID token but are not ("Station 2 Wochen"
 # is handled by requiring the ID token to not be followed by a time unit).
 WARD_CODE = re.compile(r"(?<=\bauf )[A-Z]{2,5}-?\d{1,3}(?![\w-])")
+# A "Station:" header field; a lone capital letter in it is the ward's section ("Viszeralchirurgie B").
+STATION_FIELD = re.compile(r"^[ \t]*(?:Station|Stat\.)[ \t]*:[ \t]*(?P<val>[^\n]*)", re.MULTILINE)
+SECTION_LETTER = re.compile(r"(?<![\w.-])[A-Z](?![\w.-])")
+# Certification / norm numbers in letterheads ("Zertifiziert nach DIN EN ISO 9001:2015").
+NORM = re.compile(r"\b(?:DIN(?:[ \t]+EN)?(?:[ \t]+ISO)?|EN[ \t]+ISO|ISO)[ \t]+\d{3,5}(?:[-:]\d{1,4})*\b")
 CASE_NUMBER = re.compile(r"\d(?<![\w/.-]\d)(?:\d{3,5}/(?:19|20)\d{2}(?![\w/])|\d{2,5}[a-z]/\d{2}(?![\w/]))")
 # German court/authority file numbers: "4 F 112/24", "12 O 345/23", "Az. 3 K 17/2024"
 FILE_NUMBER = re.compile(r"\d(?<![\w/.-]\d)\d{0,2}[ ]?[A-Z]{1,4}[a-z]?[ ]?\d{1,5}/\d{2,4}(?![\w/])")
