@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -92,6 +93,19 @@ class ScheduleTestCase(BaseTestCase):
         r = self.client.post(reverse("assessments:schedule_remove", args=[self.patient.code, s.code]))
         self.assertEqual(r.status_code, 302)
         self.assertFalse(Schedule.objects.exists())
+
+    def test_remove_personas(self) -> None:
+        s = services.set_schedule(patient=self.patient, instrument="phq9", interval_days=28, starts_on=dt.date(2026, 3, 1),
+                                  request=fake_request(self.alice, self.practice))
+        url = reverse("assessments:schedule_remove", args=[self.patient.code, s.code])
+        self.assertEqual(self.client.get(url).status_code, 405)
+        self.login(self.bob)
+        self.assertEqual(self.client.post(url).status_code, 403)
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(url).status_code, 404)
+        own = make_patient(self.practice_b, therapist=self.charlie)
+        self.assertEqual(self.client.post(reverse("assessments:schedule_remove", args=[own.code, s.code])).status_code, 404)
+        self.assertTrue(Schedule.objects.exists())
 
     def test_invalid_is_422(self) -> None:
         r = self.client.post(self.url(), {"instrument": "phq9", "interval_days": "0"}, headers={"HX-Request": "true"})

@@ -209,3 +209,86 @@ class LinkRevokeTestCase(BaseTestCase):
         self.assertEqual(r.status_code, 404)
         self.link.refresh_from_db()
         self.assertIsNone(self.link.revoked_at)
+
+
+class OtherPracticeLinkTestCase(BaseTestCase):
+    """A link belongs to one practice: it shows that practice's name, stores into that
+    practice's patient and notifies only that practice's therapist."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        from tests.base import make_patient
+
+        self.other = make_patient(self.practice_b, therapist=self.charlie, first_name="Bernd", last_name="Kowalski")
+        self.link_b, self.token_b = make_link(self.other, self.charlie)
+
+    def test_a_link_of_practice_b_is_practice_b_only(self) -> None:
+        # Alice (practice A) is logged in in this browser: the public page does not care.
+        r = self.client.get(reverse("assessments:fill", args=[self.token_b]))
+        self.assertContains(r, "Praxis B")
+        self.assertNotContains(r, "Praxis A")
+        for secret in ("Bernd", "Kowalski", "Anna", "Berger"):
+            self.assertNotContains(r, secret)
+        with self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(reverse("assessments:fill", args=[self.token_b]), post_items(PHQ9_ITEM9))
+        self.assertContains(r, "Praxis B")
+        a = Administration.objects.get()
+        self.assertEqual(a.patient_id, self.other.pk)
+        self.assertEqual(list(Notification.objects.values_list("recipient__email", flat=True)), ["charlie@example.org"])
+        self.assertEqual([m.to for m in mail.outbox], [["charlie@example.org"]])
+        # Practice A sees neither the banner nor the notification.
+        self.assertNotContains(self.client.get("/"), 'id="crisis-banner"')
+        self.assertNotContains(self.client.get("/"), "Ein Fragebogen wurde ausgefüllt")
+        self.login(self.charlie)
+        self.assertContains(self.client.get("/"), "Kowalski, Bernd")
+
+    def test_practice_a_cannot_see_or_revoke_practice_b_links(self) -> None:
+        r = self.client.post(reverse("assessments:link_revoke", args=[self.other.code, self.link_b.code]))
+        self.assertEqual(r.status_code, 404)
+        r = self.client.post(reverse("assessments:link_revoke", args=[self.patient.code, self.link_b.code]))
+        self.assertEqual(r.status_code, 404)
+        self.assertNotContains(self.client.get(reverse("patients:detail", args=[self.patient.code])), str(self.link_b.code))
+        self.link_b.refresh_from_db()
+        self.assertEqual(self.link_b.status, "open")
+
+
+class TokenTestCase(BaseTestCase):
+    def test_tokens_are_long_random_and_url_safe(self) -> None:
+        import re
+
+        tokens = [make_link(self.patient, self.alice)[1] for _ in range(20)]
+        self.assertEqual(len(set(tokens)), 20)
+        for token in tokens:
+            self.assertRegex(token, re.compile(r"^[A-Za-z0-9_-]{43,}$"))
+        stored = set(PatientLink.objects.values_list("token_hash", flat=True))
+        self.assertFalse(stored & set(tokens))
+
+    def test_each_link_is_single_use_on_its_own(self) -> None:
+        first, token1 = make_link(self.patient, self.alice)
+        second, token2 = make_link(self.patient, self.alice)
+        self.client.logout()
+        self.assertContains(self.client.post(reverse("assessments:fill", args=[token1]), post_items(PHQ9_CLEAN)), "Vielen Dank")
+        self.assertEqual(self.client.post(reverse("assessments:fill", args=[token1]), post_items(PHQ9_CLEAN)).status_code, 404)
+        self.assertContains(self.client.post(reverse("assessments:fill", args=[token2]), post_items(PHQ9_CLEAN)), "Vielen Dank")
+        self.assertEqual(Administration.objects.count(), 2)
+
+    def test_error_and_thank_you_pages_show_no_patient_data(self) -> None:
+        link, token = make_link(self.patient, self.alice)
+        self.client.logout()
+        url = reverse("assessments:fill", args=[token])
+        bad = self.client.post(url, post_items([9] * 9))
+        self.assertContains(bad, "Item 1: Wert 9 liegt außerhalb von 0–3.", status_code=422)
+        good = self.client.post(url, post_items(PHQ9_ITEM9))
+        for r in (bad, good):
+            for secret in ("Anna", "Berger", self.patient.pseudonym, "alice@example.org", "Summenwert", "mittelgradig"):
+                self.assertNotContains(r, secret, status_code=r.status_code)
+
+    def test_submissions_count_towards_the_rate_limit(self) -> None:
+        link, token = make_link(self.patient, self.alice)
+        self.client.logout()
+        url = reverse("assessments:fill", args=[token])
+        with override_settings(ASSESSMENTS_LINK_RATE=(2, 600)):
+            self.client.post(url, post_items([9] * 9))
+            self.client.post(url, post_items([9] * 9))
+            self.assertEqual(self.client.post(url, post_items(PHQ9_CLEAN)).status_code, 429)
+        self.assertFalse(Administration.objects.exists())

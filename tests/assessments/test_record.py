@@ -149,6 +149,9 @@ class PreviewTestCase(BaseTestCase):
     def test_it_rejects_get(self) -> None:
         self.assertEqual(self.client.get(self.url()).status_code, 405)
 
+    def test_unknown_instrument_is_404(self) -> None:
+        self.assertEqual(self.client.post(self.url("bdi2"), post_items(PHQ9_CLEAN)).status_code, 404)
+
     def test_it_requires_clinical_role(self) -> None:
         self.login(self.bob)
         self.assertEqual(self.client.post(self.url(), post_items(PHQ9_CLEAN)).status_code, 403)

@@ -46,9 +46,29 @@ class SafetyPlanTestCase(BaseTestCase):
         self.assertEqual(self.client.post(self.url, plan_data()).status_code, 403)
 
     def test_it_checks_ownership(self) -> None:
+        self.client.post(self.url, plan_data())
         self.login(self.charlie)
-        self.assertEqual(self.client.post(self.url, plan_data()).status_code, 404)
-        self.assertFalse(SafetyPlan.objects.exists())
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+        self.assertEqual(self.client.post(self.url, plan_data(warning_signs="fremd")).status_code, 404)
+        plan = SafetyPlan.objects.get()
+        plan.patient = self.patient
+        self.assertEqual(plan.warning_signs, "Rückzug, Schlaflosigkeit")
+
+    def test_every_section_is_stored_encrypted_and_audited(self) -> None:
+        from duktus.models import AuditEntry
+
+        self.client.post(self.url, plan_data())
+        columns = [f"{f}_ct" for f in SafetyPlan.FIELDS]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {', '.join(columns)} FROM patients_safetyplan")
+            row = cur.fetchone()
+        for column, plain in zip(row, plan_data().values()):
+            self.assertTrue(column.startswith("gAAAA"))
+            self.assertNotIn(plain.split()[0], column)
+        self.client.get(self.url)
+        self.client.get(reverse("patients:safety_plan_print", args=[self.patient.code]))
+        actions = set(AuditEntry.objects.filter(patient_pseudonym=self.patient.pseudonym).values_list("action", flat=True))
+        self.assertTrue({"safety_plan.create", "safety_plan.view", "safety_plan.print"} <= actions)
 
 
 class SafetyPlanPrintTestCase(BaseTestCase):
