@@ -110,7 +110,7 @@ class AnswerSheet:
         """Score the answers; on InvalidAnswers attach the German message to its item."""
         self.answers = self.parse()
         try:
-            return scoring.score(self.instrument.code, self.answers, **(context or {}))
+            return scoring.score_stored(self.instrument.code, self.answers, context)
         except scoring.InvalidAnswers as exc:
             self.error = str(exc)
             self.missing = "fehlt" in self.error

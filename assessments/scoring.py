@@ -94,6 +94,23 @@ def score(code: str, answers: object, **context: object) -> Score:
     return result
 
 
+def score_stored(code: str, answers: object, context: Mapping[str, object] | None = None) -> Score:
+    """`score` with a stored context. The context may also say where the AUDIT-C sex came
+    from: {"sex": "diverse", "sex_from": "unspecified"} is a patient without a recorded
+    sex, scored with the lower cut-off (clinical.md §1.6), and the note says so."""
+    context = dict(context or {})
+    sex_from = context.pop("sex_from", None)
+    result = score(code, answers, **context)
+    if code == "auditc" and sex_from == "unspecified":
+        result.notes = [
+            f"Geschlecht ohne Angabe: niedrigerer Cut-off ≥ {result.cutoff} (wie für Frauen) "
+            "angewendet, damit kein riskanter Konsum übersehen wird."
+            if note.startswith("Geschlecht divers") else note
+            for note in result.notes
+        ]
+    return result
+
+
 def parse_total(code: str, value: object, *, label: str = "Summenwert") -> Number:
     """Validate a stored or entered total: int, or Decimal with one decimal for ORS/SRS."""
     instrument = INSTRUMENTS[code]

@@ -43,17 +43,20 @@ def _stored_answers(instrument: str, answers: Any) -> Any:
 
 def scoring_context(instrument: str, patient: Any, sex: str | None = None) -> dict[str, Any]:
     """Context the scorer needs. AUDIT-C: the entered sex, else the patient's gender; without
-    one ('ohne Angabe') the lower cut-off of 'diverse' applies, so no risk is missed."""
+    one ('ohne Angabe') the lower cut-off of 'diverse' applies, so no risk is missed, and the
+    result says that the sex was not recorded (scoring.score_stored)."""
     if instrument != "auditc":
         return {}
-    if sex not in scoring.SEXES:
-        sex = patient.gender if patient.gender in scoring.SEXES else "diverse"
-    return {"sex": sex, "cutoff_profile": "de"}
+    if sex in scoring.SEXES:
+        return {"sex": sex, "cutoff_profile": "de"}
+    if patient.gender in scoring.SEXES:
+        return {"sex": patient.gender, "cutoff_profile": "de"}
+    return {"sex": "diverse", "sex_from": "unspecified", "cutoff_profile": "de"}
 
 
 def score(instrument: str, answers: Any, context: dict[str, Any] | None = None) -> scoring.Score:
     """scoring.score with the stored context. Raises scoring.InvalidAnswers (German message)."""
-    return scoring.score(instrument, answers, **(context or {}))
+    return scoring.score_stored(instrument, answers, context)
 
 
 def record_administration(

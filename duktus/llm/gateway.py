@@ -46,6 +46,7 @@ __all__ = [
     "complete",
     "embed",
     "is_configured",
+    "refusal_reason",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,12 @@ def _refusal_reason(patient: Any) -> str | None:
     if not patient.has_ai_consent():
         return NO_CONSENT
     return None
+
+
+def refusal_reason(patient: Any) -> str | None:
+    """Why an AI call for this patient would be refused right now (None: it would be sent).
+    For pages that say so before the therapist asks."""
+    return _refusal_reason(patient)
 
 
 def _known(patient: Any) -> tuple[dict[str, list[str]], list[str]]:

@@ -159,3 +159,25 @@ class PreviewTestCase(BaseTestCase):
     def test_it_checks_ownership(self) -> None:
         self.login(self.charlie)
         self.assertEqual(self.client.post(self.url(), post_items(PHQ9_CLEAN)).status_code, 404)
+
+
+class AuditCSexTestCase(BaseTestCase):
+    def test_patient_without_recorded_sex_gets_the_lower_cutoff_and_a_true_note(self) -> None:
+        from tests.base import make_patient
+
+        patient = make_patient(self.practice, therapist=self.alice, gender="unspecified")
+        r = self.client.post(reverse("assessments:preview", args=[patient.code, "auditc"]), post_items([2, 1, 1]))
+        self.assertContains(r, "Geschlecht ohne Angabe: niedrigerer Cut-off ≥ 4")
+        r = self.client.post(reverse("assessments:record", args=[patient.code, "auditc"]), {"administered_on": "2026-02-03", **post_items([2, 1, 1])})
+        self.assertEqual(r.status_code, 302)
+        a = Administration.objects.get()
+        a.patient = patient
+        self.assertEqual((a.total, a.severity, a.cutoff), ("4", "positive", 4))
+        self.assertTrue(any(n.startswith("Geschlecht ohne Angabe") for n in a.notes))
+
+    def test_diverse_patient_gets_the_diverse_note(self) -> None:
+        from tests.base import make_patient
+
+        patient = make_patient(self.practice, therapist=self.alice, gender="diverse")
+        r = self.client.post(reverse("assessments:preview", args=[patient.code, "auditc"]), post_items([2, 1, 1]))
+        self.assertContains(r, "Geschlecht divers: niedrigerer Cut-off ≥ 4")

@@ -509,3 +509,21 @@ class ChangeTestCase(TestCase):
 
     def test_it_records_the_ruleset(self):
         self.assertTrue(score("phq9", [0] * 9).ruleset)
+
+
+class ScoreStoredTestCase(TestCase):
+    def test_it_is_score_with_a_stored_context(self):
+        from assessments.scoring import score_stored
+
+        self.assertEqual(score_stored("phq9", [1] * 9).total, 9)
+        self.assertEqual(score_stored("auditc", [2, 1, 1], {"sex": "male", "cutoff_profile": "us"}).flags, {"SCREEN_POSITIVE"})
+
+    def test_it_says_when_the_sex_was_not_recorded(self):
+        from assessments.scoring import score_stored
+
+        result = score_stored("auditc", [2, 1, 1], {"sex": "diverse", "sex_from": "unspecified", "cutoff_profile": "de"})
+        self.assertEqual((result.cutoff, result.flags), (4, {"SCREEN_POSITIVE"}))
+        self.assertTrue(any(n.startswith("Geschlecht ohne Angabe: niedrigerer Cut-off ≥ 4") for n in result.notes))
+        self.assertFalse(any("divers" in n for n in result.notes))
+        diverse = score_stored("auditc", [2, 1, 1], {"sex": "diverse"})
+        self.assertTrue(any(n.startswith("Geschlecht divers") for n in diverse.notes))
