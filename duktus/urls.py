@@ -14,7 +14,6 @@ urlpatterns = [
     path("fragebogen/", include("assessments.urls")),
     path("datenschutz/", include("duktus.privacy.urls")),
     path("ki/", include("duktus.llm.urls")),
-    path("sitzungen/", include("sessions.urls")),
     path("dokumente/", include("documents.urls")),
     path("gedaechtnis/", include("memory.urls")),
     path("sitzungen/", include("sessions.urls")),
