@@ -40,6 +40,10 @@ def _delete(model: Any) -> Any:
 
 # Links point at administrations (SET_NULL), so erase links first.
 register(PatientLink, key="questionnaire_links", title="Fragebogen-Links", exporter=export_links, eraser=_delete(PatientLink))
-register(Administration, key="questionnaires", title="Fragebögen", exporter=export_administrations, eraser=_delete(Administration))
+register(Administration, key="questionnaires", title="Fragebögen mit Auswertung", exporter=export_administrations,
+         eraser=_delete(Administration),
+         labels={"instrument": "Fragebogen", "administered_on": "Ausgefüllt am", "source": "Quelle", "answers": "Antworten",
+                 "total": "Summenwert", "severity": "Schweregrad", "flags": "Hinweise", "notes": "Anmerkungen",
+                 "change": "Veränderung", "ruleset": "Auswertungsregel"})
 register(Schedule, key="questionnaire_schedules", title="Erhebungspläne", exporter=export_schedules, eraser=_delete(Schedule))
 register(Notification, key="notifications", title="Benachrichtigungen", exporter=lambda p: [], eraser=_delete(Notification))

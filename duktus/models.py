@@ -139,11 +139,16 @@ class ExportJob(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
     progress = models.PositiveSmallIntegerField(default=0)
     withheld = models.JSONField(default=list, blank=True)  # part keys withheld by the therapist
-    withheld_reason = models.CharField(max_length=500, blank=True)  # legal reason, no clinical content
+    # § 630g reason (therapeutic reasons may be clinical): encrypted under the patient's data key,
+    # so it becomes unreadable together with the patient at erasure.
+    withheld_reason = EncryptedTextField()
     password_hash = models.CharField(max_length=200, blank=True)
     file_name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    def encryption_fernet(self) -> Any:
+        return _patient_fernet(self, self.patient_ref)
 
 
 class PatientRestriction(models.Model):
@@ -151,10 +156,37 @@ class PatientRestriction(models.Model):
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
     patient_ref = models.BigIntegerField(unique=True)
-    reason = models.CharField(max_length=500)
+    reason = EncryptedTextField()  # the patient's objection may carry content: patient key
     erase_on = models.DateField(null=True, blank=True)  # scheduled deletion at the end of retention
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def encryption_fernet(self) -> Any:
+        return _patient_fernet(self, self.patient_ref)
+
+
+def _patient_fernet(obj: Any, patient_ref: int) -> Any:
+    """Data key of the patient a privacy row refers to by id (no FK: the row outlives it)."""
+    from patients.models import Patient
+
+    patient = obj.__dict__.get("_duktus_patient")
+    if patient is None or patient.pk != patient_ref:
+        patient = Patient.objects.select_related("data_key", "practice").get(pk=patient_ref)
+        obj.__dict__["_duktus_patient"] = patient
+    return patient.encryption_fernet()
+
+
+class PracticePrivacySettings(models.Model):
+    """Per-practice retention and backup settings (owner page). Record retention never below the
+    legal minimum (§ 630f Abs. 3 BGB: 10 years); see duktus/privacy/settings.py for the bounds."""
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="privacy_settings")
+    record_retention_years = models.PositiveSmallIntegerField("Aufbewahrung der Akten (Jahre nach Behandlungsende)", default=10)
+    audit_retention_years = models.PositiveSmallIntegerField("Aufbewahrung des Zugriffsprotokolls (Jahre)", default=10)
+    backup_window_days = models.PositiveSmallIntegerField("Backup-Fenster (Tage)", default=30)
+    backup_note = models.CharField("Backup-Konzept (Dokumentation)", max_length=500, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
 
 
 class ErasureCertificate(models.Model):

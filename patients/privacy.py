@@ -77,11 +77,26 @@ def pseudonymize_audit(patient: Patient) -> int:
     return 0
 
 
-register(Diagnosis, key="diagnoses", title="Diagnosen", exporter=export_diagnoses, eraser=_delete_children(Diagnosis))
-register(Approval, key="approvals", title="Bewilligungen", exporter=export_approvals, eraser=_delete_children(Approval))
-register(ConsentRecord, key="consents", title="Einwilligungen", exporter=export_consents, eraser=_delete_children(ConsentRecord))
-register(AuditEntry, key="access_log", title="Zugriffsprotokoll", exporter=export_access_log, eraser=pseudonymize_audit)
-register(Patient, key="master_data", title="Stammdaten", exporter=export_patient, eraser=erase_patient)
+MASTER_LABELS = {
+    "first_name": "Vorname", "last_name": "Nachname", "birth_date": "Geburtsdatum", "gender": "Geschlecht",
+    "street": "Straße", "postal_code": "PLZ", "city": "Ort", "phone": "Telefon", "email": "E-Mail",
+    "insurance_type": "Versicherungsart", "insurer": "Krankenkasse", "insurance_number": "Versichertennummer",
+    "is_minor": "Minderjährig", "guardian_name": "Sorgeberechtigte", "guardian_contact": "Kontakt Sorgeberechtigte",
+    "treatment_start": "Behandlungsbeginn", "treatment_end": "Behandlungsende",
+}
+
+register(Diagnosis, key="diagnoses", title="Diagnosen", exporter=export_diagnoses, eraser=_delete_children(Diagnosis),
+         labels={"icd_code": "ICD-10-GM", "title": "Bezeichnung", "certainty": "Sicherheit", "is_primary": "Hauptdiagnose",
+                 "diagnosed_on": "Gestellt am", "ended_on": "Beendet am", "note": "Anmerkung"})
+register(Approval, key="approvals", title="Bewilligungen", exporter=export_approvals, eraser=_delete_children(Approval),
+         labels={"phase": "Phase", "approved_sessions": "Bewilligte Sitzungen", "approved_on": "Bewilligt am",
+                 "sessions_used": "Genutzte Sitzungen"})
+register(ConsentRecord, key="consents", title="Einwilligungen", exporter=export_consents, eraser=_delete_children(ConsentRecord),
+         labels={"purpose": "Zweck", "action": "Erklärung", "effective_on": "Wirksam ab", "given_by": "Erklärt von",
+                 "note": "Anmerkung"})
+register(AuditEntry, key="access_log", title="Zugriffsprotokoll", exporter=export_access_log, eraser=pseudonymize_audit,
+         labels={"at": "Zeitpunkt", "actor": "Person", "action": "Aktion", "object_type": "Objekt"})
+register(Patient, key="master_data", title="Stammdaten", exporter=export_patient, eraser=erase_patient, labels=MASTER_LABELS)
 register(DataKey, key="data_key", title="Schlüssel", exporter=lambda p: [], eraser=erase_data_key)
 
 # Crisis documentation (patients/crisis.py, models re-exported by patients.models).

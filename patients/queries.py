@@ -13,7 +13,12 @@ from patients.models import Patient
 
 
 def visible_patients(membership: Any) -> QuerySet[Patient]:
-    qs = Patient.objects.filter(practice=membership.practice).select_related("data_key", "therapist")
+    """Patients for lists. Restricted ones (Art. 18) are hidden; the owner finds them on the
+    retention page, and their record stays reachable by URL (patients/access.py)."""
+    from duktus.privacy.erasure import restricted_refs
+
+    qs = (Patient.objects.filter(practice=membership.practice).exclude(pk__in=restricted_refs(membership.practice))
+          .select_related("data_key", "therapist"))
     if membership.role == Role.THERAPIST:
         qs = qs.filter(therapist=membership.user)
     return qs

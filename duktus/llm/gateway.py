@@ -56,6 +56,7 @@ _RESEED_LABELS = {"ORGANIZATION", "STREET"}
 NOT_CONFIGURED = "Kein KI-Modell konfiguriert"
 PRACTICE_OFF = "Die KI-Funktionen sind für diese Praxis nicht freigeschaltet (Praxisinhaber/in, AVV nach Art. 28 DSGVO)."
 NO_CONSENT = "Für diese Patientin / diesen Patienten liegt keine Einwilligung zur KI-Verarbeitung vor."
+RESTRICTED = "Die Verarbeitung ist für diese Patientin / diesen Patienten eingeschränkt (Art. 18 DSGVO): keine KI-Verarbeitung."
 
 
 @dataclass
@@ -120,6 +121,10 @@ def anonymizer() -> Any:
 
 # --- checks --------------------------------------------------------------------------------------
 def _refusal_reason(patient: Any) -> str | None:
+    from duktus.privacy.erasure import is_restricted
+
+    if is_restricted(patient):
+        return RESTRICTED
     if not is_configured():
         return NOT_CONFIGURED
     ai = PracticeAISettings.objects.filter(practice_id=patient.practice_id, enabled=True).first()
@@ -340,7 +345,9 @@ _offline = HashingEmbedder()
 def embed(texts: list[str], *, patient: Any = None, user: Any = None) -> EmbeddingResult:
     """Embeddings for `texts`. With a provider: the `embed` role's model, texts anonymized when a
     patient is given (and refused without practice switch/consent). Without a provider: the
-    offline lexical HashingEmbedder."""
+    offline lexical HashingEmbedder. A restricted patient (Art. 18) is refused either way."""
+    if patient is not None and (reason := _refusal_reason(patient)) == RESTRICTED:
+        raise GatewayRefused(reason)
     if not is_configured():
         return EmbeddingResult(vectors=_offline.embed(texts), backend=_offline.backend)
     model = settings.LLM_MODEL_EMBED

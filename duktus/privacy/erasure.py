@@ -17,7 +17,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -29,31 +28,29 @@ from duktus.models import (
     PracticeKey,
 )
 from duktus.privacy import registry
+from duktus.privacy import settings as privacy_settings
 
-MIN_RETENTION_YEARS = 10
-
-
-def retention_years() -> int:
-    return max(getattr(settings, "PRIVACY_RETENTION_YEARS", MIN_RETENTION_YEARS), MIN_RETENTION_YEARS)
+MIN_RETENTION_YEARS = privacy_settings.MIN_RECORD_YEARS
 
 
-def backup_window() -> dt.timedelta:
-    return dt.timedelta(days=getattr(settings, "PRIVACY_BACKUP_WINDOW_DAYS", 30))
+def retention_years(practice: Any = None) -> int:
+    """The practice's record retention (never below 10 years, § 630f Abs. 3 BGB)."""
+    return privacy_settings.record_years(practice)
+
+
+def backup_window(practice: Any = None) -> dt.timedelta:
+    return privacy_settings.backup_window(practice)
 
 
 def retention_end(treatment_end: dt.date | None, years: int | None = None) -> dt.date | None:
-    """Last day of the retention period; None while the treatment is open.
+    """First day after the retention period; None while the treatment is open.
 
     Leap day: 10 years after 2016-02-29 there is no 29 February, so the period ends on
     2026-03-01 (the later date: we never erase a day early). From that day on erasure is allowed.
     """
     if treatment_end is None:
         return None
-    years = years or retention_years()
-    try:
-        return treatment_end.replace(year=treatment_end.year + years)
-    except ValueError:  # 29 February → 1 March
-        return dt.date(treatment_end.year + years, 3, 1)
+    return privacy_settings.add_years(treatment_end, max(years or retention_years(), MIN_RETENTION_YEARS))
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ class ErasureCheck:
 
 def check_erasure(patient: Any, today: dt.date | None = None) -> ErasureCheck:
     today = today or timezone.localdate()
-    end = retention_end(patient.treatment_end)
+    end = retention_end(patient.treatment_end, retention_years(patient.practice))
     if end is None:
         return ErasureCheck(False, "Die Behandlung ist nicht abgeschlossen: Die Dokumentation muss nach § 630f Abs. 3 BGB "
                             "aufbewahrt werden (Art. 17 Abs. 3 lit. b, c DSGVO).", None)
@@ -81,14 +78,31 @@ def is_restricted(patient: Any) -> bool:
 
 
 def restrict(*, request: Any, patient: Any, reason: str) -> PatientRestriction:
-    end = retention_end(patient.treatment_end)
-    restriction, _ = PatientRestriction.objects.update_or_create(
-        patient_ref=patient.pk,
-        defaults={"practice": patient.practice, "reason": reason, "erase_on": end, "created_by": request.user if request else None},
-    )
+    """Art. 18: AI refuses (duktus/llm/gateway.py), lists hide the patient (patients/queries.py),
+    and the retention job erases the record at the end of retention (plus the 30-day notice)."""
+    end = retention_end(patient.treatment_end, retention_years(patient.practice))
+    restriction = PatientRestriction.objects.filter(patient_ref=patient.pk).first() or PatientRestriction(
+        practice=patient.practice, patient_ref=patient.pk)
+    restriction.__dict__["_duktus_patient"] = patient
+    restriction.reason = reason
+    restriction.erase_on = end
+    restriction.created_by = request.user if request else None
+    restriction.save()
     audit.record(request, "privacy.restricted", patient=patient,
                  detail=f"Löschung geplant am {end:%d.%m.%Y}" if end else "Löschung nach Behandlungsende")
     return restriction
+
+
+def lift_restriction(*, request: Any, patient: Any) -> int:
+    deleted = PatientRestriction.objects.filter(patient_ref=patient.pk).delete()[0]
+    if deleted:
+        audit.record(request, "privacy.restriction_lifted", patient=patient)
+    return deleted
+
+
+def restricted_refs(practice: Any) -> Any:
+    """Patient ids with restricted processing (a subquery for list filters)."""
+    return PatientRestriction.objects.filter(practice=practice).values("patient_ref")
 
 
 class ErasureRefused(Exception):
@@ -106,52 +120,37 @@ def erase(*, request: Any, patient: Any, actor: Any = None, force_reason: str = 
     actor = actor or (request.user if request else None)
     practice = patient.practice
     pseudonym = patient.pseudonym
+    # The force reason goes into the certificate only: free text stays out of the audit log.
     audit.record(request, "privacy.erasure_started", patient=patient, actor=actor,
-                 detail=("erzwungen: " + force_reason) if force_reason else "")
+                 detail="erzwungen während der Aufbewahrungsfrist" if force_reason else "")
     parts = registry.parts()
     last = {"patients.Patient": 1, "duktus.DataKey": 2}
     parts.sort(key=lambda p: last.get(p.model._meta.label, 0))
     deleted: dict[str, int] = {}
     with transaction.atomic():
         for part in parts:
-            deleted[part.model._meta.label] = part.eraser(patient)
+            deleted[part.model._meta.label] = deleted.get(part.model._meta.label, 0) + part.eraser(patient)
         # FKs are deferred: check now, so a row no eraser removed fails here, not at commit.
         connection.check_constraints()
-        PatientRestriction.objects.filter(patient_ref=patient.pk).delete()
-        deleted["export files"] = _delete_export_files(patient)
     now = timezone.now()
+    remains = [
+        ("Zugriffsprotokoll: nur pseudonymisierte Einträge (Pseudonym, Zeitpunkt, Aktion), bis zum Ablauf der "
+         "Protokollaufbewahrung – Nachweis der Rechenschaftspflicht (Art. 5 Abs. 2 DSGVO)."),
+        "Diese Löschbestätigung ohne klinische Daten (Art. 5 Abs. 2 DSGVO).",
+    ]
+    if force_reason and check.retention_until:
+        remains.append(f"Gesetzliche Aufbewahrungsfrist lief bis {check.retention_until:%d.%m.%Y}; Löschung erzwungen "
+                       "mit der dokumentierten Begründung oben.")
     cert = ErasureCertificate.objects.create(
         practice=practice, patient_pseudonym=pseudonym, erased_at=now,
         erased_by_label=(actor.email if actor else "system"), forced=bool(force_reason), legal_reason=force_reason,
-        deleted=deleted,
-        remains=[
-            ("Zugriffsprotokoll: nur pseudonymisierte Einträge (Pseudonym, Zeitpunkt, Aktion), bis zum Ablauf der "
-             "Protokollaufbewahrung – Nachweis der Rechenschaftspflicht (Art. 5 Abs. 2 DSGVO)."),
-            "Diese Löschbestätigung ohne klinische Daten (Art. 5 Abs. 2 DSGVO).",
-            ("Backups: verschlüsselt; die bisherige Hauptschlüssel-Version wird nach Ablauf des Backup-Fensters "
-             "vernichtet, danach sind die Daten auch in Backups unlesbar. Wiederherstellung: Datenzeilen aus "
-             "dem Backup, Schlüsselzeilen aus dem laufenden System."),
-        ],
+        deleted=deleted, remains=remains,
     )
     _rotate_practice_key(practice)
-    _rotate_for_backups(cert, now)
+    _rotate_for_backups(cert, now, practice)
     audit.record(request, "privacy.erased", practice=practice, obj=cert, actor=actor,
                  detail=f"Pseudonym {pseudonym}" + (" (erzwungen)" if force_reason else ""))
     return cert
-
-
-def _delete_export_files(patient: Any) -> int:
-    from duktus.models import ExportJob
-    from duktus.privacy.export import export_dir
-
-    count = 0
-    for job in ExportJob.objects.filter(patient_ref=patient.pk).exclude(file_name=""):
-        path = export_dir() / job.file_name
-        if path.exists():
-            path.unlink()
-            count += 1
-    ExportJob.objects.filter(patient_ref=patient.pk).update(status=ExportJob.Status.EXPIRED, file_name="")
-    return count
 
 
 def _rotate_practice_key(practice: Any) -> None:
@@ -164,16 +163,25 @@ def _rotate_practice_key(practice: Any) -> None:
     practice._duktus_keyring = None
 
 
-def _rotate_for_backups(cert: ErasureCertificate, now: dt.datetime) -> None:
+def _rotate_for_backups(cert: ErasureCertificate, now: dt.datetime, practice: Any) -> None:
     if not crypto.master_keys_from_file():
-        return  # operator-managed master key: rotation is a documented manual step
+        # Operator-managed master key (DUKTUS_MASTER_KEY): rotation is a documented manual step.
+        cert.remains = [*cert.remains, ("Backups: Der Hauptschlüssel wird vom Betrieb verwaltet (Umgebungsvariable); "
+                                        "bis zu seiner Rotation sind Backups vor dieser Löschung noch lesbar.")]
+        cert.save(update_fields=["remains"])
+        return
     old = sorted(crypto.master_keyring().keys)
     new_version = crypto.rotate_master_key()
-    due = now + backup_window()
+    due = now + backup_window(practice)
     PendingKeyDestruction.objects.create(versions=old, due_at=due)
     cert.new_master_version = new_version
     cert.old_master_versions_destroy_after = due
-    cert.save(update_fields=["new_master_version", "old_master_versions_destroy_after"])
+    cert.remains = [*cert.remains, (
+        f"Backups vor dieser Löschung: verschlüsselt; die bisherigen Hauptschlüssel-Versionen {', '.join(map(str, old))} "
+        f"werden nach dem Backup-Fenster am {timezone.localtime(due):%d.%m.%Y} vernichtet, danach sind die Daten auch in "
+        "diesen Backups unlesbar. Wiederherstellung: Datenzeilen aus dem Backup, Schlüsselzeilen aus dem "
+        "laufenden System (manage.py restore_keys).")]
+    cert.save(update_fields=["new_master_version", "old_master_versions_destroy_after", "remains"])
 
 
 def destroy_due_keys(*, now: dt.datetime | None = None, dry_run: bool = False) -> list[int]:

@@ -7,9 +7,11 @@ VAR_DIR/exports for at most EXPORT_TTL, then the retention job deletes it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from duktus import audit
 from duktus.models import ExportJob
-from duktus.privacy import registry
+from duktus.privacy import registry, schema
 
 SCHEMA_VERSION = "1"
 EXPORT_TTL = dt.timedelta(hours=24)
@@ -46,11 +48,13 @@ def request_export(*, request: Any, patient: Any, withheld: list[str], withheld_
     from duktus.privacy import tasks
 
     password = new_password()
-    job = ExportJob.objects.create(
+    job = ExportJob(
         practice=patient.practice, patient_ref=patient.pk, requested_by=request.user,
-        withheld=[w for w in withheld if w in WITHHOLDABLE], withheld_reason=withheld_reason,
-        password_hash=make_password(password),
+        withheld=[w for w in withheld if w in WITHHOLDABLE], password_hash=make_password(password),
     )
+    job.__dict__["_duktus_patient"] = patient
+    job.withheld_reason = withheld_reason
+    job.save()
     # The task gets ids only, so the password must not travel through the broker: it waits,
     # encrypted under the master key, in a job-scoped file that the task deletes.
     _stash_password(job, password)
@@ -58,6 +62,16 @@ def request_export(*, request: Any, patient: Any, withheld: list[str], withheld_
                  detail=f"zurückgehalten: {', '.join(job.withheld) or '–'}")
     transaction.on_commit(lambda: tasks.build_export.delay(job.pk))
     return job, password
+
+
+def separate_summary(patient: Any) -> list[dict[str, Any]]:
+    """Process notes and third-party data, listed for the therapist before the export so that
+    each category can be withheld with a reason (§ 630g Abs. 1 BGB)."""
+    out = []
+    for part in registry.parts():
+        if part.category != "record":
+            out.append({"key": part.key, "title": part.title, "category": part.category, "count": len(part.exporter(patient))})
+    return out
 
 
 def _stash_path(job: ExportJob) -> Path:
@@ -82,52 +96,111 @@ def _take_password(job: ExportJob) -> str:
     return password
 
 
-def collect(patient: Any, withheld: list[str]) -> dict[str, Any]:
-    """The JSON export (schema duktus/privacy/export_schema_v1.json)."""
+def collect(patient: Any, withheld: list[str], *, withheld_reason: str = "",
+            progress: Callable[[int], None] | None = None) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """The JSON export (schema duktus/privacy/export_schema_v1.json) and the attached files."""
     parts: dict[str, Any] = {}
     separate: dict[str, Any] = {}
-    for part in registry.parts():
-        rows = part.exporter(patient)
+    files: list[tuple[str, bytes]] = []
+    listed: list[dict[str, Any]] = []
+    all_parts = registry.parts()
+    for i, part in enumerate(all_parts):
+        hidden = part.category in withheld
+        rows = [] if hidden else part.exporter(patient)
         if part.category == "record":
             parts[part.key] = rows
         else:
-            separate[part.key] = {"title": part.title, "category": part.category,
-                                  "withheld": part.category in withheld, "rows": [] if part.category in withheld else rows}
-    return {
+            separate[part.key] = {"title": part.title, "category": part.category, "withheld": hidden, "rows": rows}
+        if part.files is not None and not hidden:
+            for name, content in part.files(patient):
+                path = f"dokumente/{part.key}/{_safe_name(name)}"
+                files.append((path, content))
+                listed.append({"part": part.key, "path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+        if progress is not None:
+            progress(10 + 60 * (i + 1) // len(all_parts))
+    data = {
         "schema": "duktus-export", "schema_version": SCHEMA_VERSION,
         "generated_at": timezone.now().isoformat(), "patient_id": str(patient.code),
         "practice": patient.practice.name, "parts": parts, "separate_parts": separate,
-        "withheld_categories": sorted(set(withheld)),
+        "withheld_categories": sorted(set(withheld)), "withheld_reason": withheld_reason if withheld else "",
+        "files": listed,
     }
+    return data, files
 
 
-def build_zip(data: dict[str, Any], *, titles: dict[str, str], withheld_reason: str, password: str) -> bytes:
-    html = render_to_string("privacy/export_record.html", {"data": data, "titles": titles, "withheld_reason": withheld_reason})
+def _safe_name(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(" .")
+    return keep[:120] or "datei"
+
+
+def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows with German labels for the readable record, in registry order."""
+    out = []
+    first, last = ("master_data",), ("access_log",)
+    ordered = sorted(registry.parts(), key=lambda p: (0 if p.key in first else 2 if p.key in last else 1))
+    for part in ordered:
+        if part.key == "data_key":
+            continue
+        if part.category == "record":
+            rows, withheld = data["parts"].get(part.key, []), False
+        else:
+            entry = data["separate_parts"].get(part.key, {})
+            rows, withheld = entry.get("rows", []), entry.get("withheld", False)
+        out.append({
+            "key": part.key, "title": part.title, "category": part.category, "withheld": withheld,
+            "rows": [[(part.labels.get(k, k), "–" if v in (None, "") else v) for k, v in row.items()] for row in rows],
+        })
+    return out
+
+
+def render_record(data: dict[str, Any]) -> str:
+    sections = _sections(data)
+    return render_to_string("privacy/export_record.html", {
+        "data": data, "sections": sections, "has_separate": any(s["category"] != "record" for s in sections)})
+
+
+def build_zip(data: dict[str, Any], *, password: str, files: list[tuple[str, bytes]] | None = None, pdf: bool = True) -> bytes:
+    html = render_record(data)
     buf = io.BytesIO()
     with pyzipper.AESZipFile(buf, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as zf:
         zf.setpassword(password.encode())
         zf.setencryption(pyzipper.WZ_AES, nbits=256)
         zf.writestr("datenauskunft.html", html)
+        if pdf:
+            zf.writestr("datenauskunft.pdf", render_pdf(html))
         zf.writestr("datenauskunft.json", json.dumps(data, ensure_ascii=False, indent=2))
+        zf.writestr("schema/export_schema_v1.json", schema.SCHEMA_PATH.read_text())
+        for path, content in files or []:
+            zf.writestr(path, content)
     return buf.getvalue()
+
+
+def render_pdf(html: str) -> bytes:
+    import weasyprint
+
+    return weasyprint.HTML(string=html).write_pdf()
 
 
 def run_export(job: ExportJob) -> None:
     """Build the ZIP for a READY job (claimed with a conditional UPDATE: idempotent)."""
     from patients.models import Patient
 
-    if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.READY).update(status=ExportJob.Status.RUNNING, progress=10) != 1:
+    if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.READY).update(status=ExportJob.Status.RUNNING, progress=5) != 1:
         return
     patient = Patient.objects.select_related("practice", "data_key").filter(pk=job.patient_ref).first()
     if patient is None:  # erased meanwhile
         ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)
         _stash_path(job).unlink(missing_ok=True)
         return
+    job.__dict__["_duktus_patient"] = patient
+
+    def progress(value: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(progress=value)
+
     try:
-        data = collect(patient, job.withheld)
-        ExportJob.objects.filter(pk=job.pk).update(progress=60)
-        titles = {p.key: p.title for p in registry.parts()}
-        content = build_zip(data, titles=titles, withheld_reason=job.withheld_reason, password=_take_password(job))
+        data, files = collect(patient, job.withheld, withheld_reason=job.withheld_reason or "", progress=progress)
+        content = build_zip(data, files=files, password=_take_password(job))
+        progress(95)
         name = f"{job.code}.zip"
         path = export_dir() / name
         path.write_bytes(content)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 
 Exporter = Callable[[Any], list[dict[str, Any]]]  # patient -> JSON-able rows
-Eraser = Callable[[Any], int]  # patient -> number of rows deleted
+Eraser = Callable[[Any], int]  # patient -> number of rows deleted (and their files, vectors …)
+# patient -> [(file name, bytes)], e.g. documents as PDF; written to dokumente/<key>/ in the ZIP.
+FileExporter = Callable[[Any], list[tuple[str, bytes]]]
+
+CATEGORIES = ("record", "process_notes", "third_party")
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,32 @@ class Part:
     eraser: Eraser
     # "process_notes" / "third_party": listed separately, may be withheld with a reason.
     category: str = "record"
+    files: FileExporter | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # row key -> German label (readable record)
 
 
 _parts: dict[str, Part] = {}
+_exempt: dict[str, str] = {}
 _discovered = False
 
 
-def register(model: Any, *, key: str, title: str, exporter: Exporter, eraser: Eraser, category: str = "record") -> None:
-    _parts[key] = Part(model=model, key=key, title=title, exporter=exporter, eraser=eraser, category=category)
+def register(model: Any, *, key: str, title: str, exporter: Exporter, eraser: Eraser, category: str = "record",
+             files: FileExporter | None = None, labels: dict[str, str] | None = None) -> None:
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown privacy category {category!r}")
+    _parts[key] = Part(model=model, key=key, title=title, exporter=exporter, eraser=eraser, category=category,
+                       files=files, labels=dict(labels or {}))
+
+
+def exempt(model: Any, reason: str) -> None:
+    """A model that names a patient without holding patient data about them (e.g. the erasure
+    certificate, which must outlive the patient). The reason is shown by the completeness test."""
+    _exempt[model._meta.label] = reason
+
+
+def exempt_labels() -> dict[str, str]:
+    autodiscover()
+    return dict(_exempt)
 
 
 def autodiscover() -> None:
@@ -63,24 +86,63 @@ def registered_labels() -> set[str]:
 
 
 def _reaches_patient(model: Any, seen: frozenset[Any] = frozenset()) -> bool:
+    """True when a chain of forward FK / one-to-one / many-to-many fields leads to Patient
+    (directly, or through a session, document, entry … that does)."""
     from patients.models import Patient
 
     if model is Patient:
         return True
-    for field in model._meta.get_fields():
-        if field.is_relation and field.many_to_one or (field.is_relation and field.one_to_one and field.concrete):
-            target = field.related_model
-            if target is None or target in seen:
+    for f in model._meta.get_fields():
+        if not f.is_relation or not f.concrete and not f.many_to_many:
+            continue
+        if f.many_to_one or f.one_to_one or f.many_to_many:
+            if f.auto_created and not f.concrete:
+                continue  # reverse side
+            target = f.related_model
+            if target is None or target in seen or isinstance(target, str):
                 continue
             if _reaches_patient(target, seen | {model}):
                 return True
     return False
 
 
+# Non-relational columns that name a patient by id/code/pseudonym (no FK on purpose).
+_PATIENT_COLUMN = re.compile(r"(^|_)patient(_|$)")
+
+
+def _names_patient(model: Any) -> bool:
+    from django.contrib.contenttypes.fields import GenericForeignKey
+
+    if model._meta.app_label in {"contenttypes", "auth", "admin", "sessions", "account", "mfa", "socialaccount",
+                                 "usersessions", "django_celery_results", "django_celery_beat"}:
+        return False
+    for f in model._meta.get_fields():
+        if isinstance(f, GenericForeignKey):
+            return True  # may point at anything, a patient included: must be decided explicitly
+        if getattr(f, "concrete", False) and not f.is_relation and _PATIENT_COLUMN.search(f.name):
+            return True
+    return False
+
+
 def patient_models() -> list[Any]:
-    """Every model holding patient data: Patient itself and models with a FK chain to it, plus
-    the patient's DataKey (reached from Patient) and the audit log (pseudonym column)."""
-    return [m for m in apps.get_models() if _reaches_patient(m)]
+    """Every model holding data about a patient: Patient itself, models with a relation chain
+    to it (auto-created M2M tables included) and models naming a patient in a plain column
+    (patient_ref, patient_pseudonym …) or through a generic foreign key."""
+    return [m for m in apps.get_models(include_auto_created=True) if _reaches_patient(m) or _names_patient(m)]
+
+
+def uncovered_models() -> list[str]:
+    """Labels of patient models with neither a registration nor a documented exemption. An
+    auto-created M2M table is covered by the registration of the model that declares it."""
+    covered = registered_labels() | set(exempt_labels())
+    missing = []
+    for m in patient_models():
+        label = m._meta.label
+        if m._meta.auto_created and m._meta.auto_created._meta.label in covered:
+            continue
+        if label not in covered:
+            missing.append(label)
+    return missing
 
 
 def _plain(value: Any) -> Any:
@@ -105,6 +167,7 @@ def register_rows(model: Any, *, key: str, title: str, category: str = "record",
 
     fields = [f for f in model._meta.concrete_fields
               if not f.is_relation and not f.primary_key and f.name not in exclude]
+    labels = {f.name: str(f.verbose_name) for f in fields}
 
     def exporter(patient: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -120,4 +183,4 @@ def register_rows(model: Any, *, key: str, title: str, category: str = "record",
             return 0
         return model.objects.filter(patient=patient).delete()[0]
 
-    register(model, key=key, title=title, exporter=exporter, eraser=eraser, category=category)
+    register(model, key=key, title=title, exporter=exporter, eraser=eraser, category=category, labels=labels)

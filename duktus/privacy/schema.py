@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_PATH = Path(__file__).with_name("export_schema_v1.json")
-_TYPES: dict[str, Any] = {"object": dict, "array": list, "string": str, "boolean": bool}
+_TYPES: dict[str, Any] = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
 
 
 def load_schema() -> dict[str, Any]:
@@ -19,7 +19,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
     """Error messages (empty when valid)."""
     errors: list[str] = []
     expected = schema.get("type")
-    if expected and not isinstance(value, _TYPES[expected]):
+    if expected and (not isinstance(value, _TYPES[expected]) or (expected in ("integer", "number") and isinstance(value, bool))):
         return [f"{path}: expected {expected}"]
     if "const" in schema and value != schema["const"]:
         errors.append(f"{path}: must be {schema['const']!r}")

@@ -10,11 +10,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from duktus import audit
-from duktus.models import CLINICAL_ROLES, Role
+from duktus.models import CLINICAL_ROLES, ErasureCertificate, Role
 from duktus.privacy import erasure, export, retention
+from duktus.privacy import settings as privacy_settings
 from duktus.privacy.access import get_certificate_for_user, get_export_for_user
 from duktus.tenancy import practice_view
 from patients.access import get_patient_for_user
@@ -37,7 +38,35 @@ class ExportForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Begründung", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label="Begründung", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "Bitte geben Sie eine Begründung an."})
+
+
+class ForceForm(ReasonForm):
+    reason = forms.CharField(
+        label="Rechtliche Begründung (ohne klinische Angaben)", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="z. B. Aktenzeichen einer Anordnung oder der Rechtsgrund; erscheint in der Löschbestätigung.",
+        error_messages={"required": "Bitte dokumentieren Sie den Rechtsgrund für die erzwungene Löschung."})
+
+
+class PrivacySettingsForm(forms.Form):
+    record_retention_years = forms.IntegerField(
+        label="Aufbewahrung der Akten (Jahre nach Behandlungsende)", min_value=privacy_settings.MIN_RECORD_YEARS,
+        max_value=privacy_settings.MAX_RECORD_YEARS,
+        error_messages={"min_value": "Die gesetzliche Mindestfrist beträgt 10 Jahre (§ 630f Abs. 3 BGB).",
+                        "max_value": "Höchstens 30 Jahre.", "required": "Bitte angeben.", "invalid": "Bitte eine ganze Zahl angeben."})
+    audit_retention_years = forms.IntegerField(
+        label="Aufbewahrung des Zugriffsprotokolls (Jahre)", min_value=privacy_settings.MIN_AUDIT_YEARS,
+        max_value=privacy_settings.MAX_AUDIT_YEARS,
+        error_messages={"min_value": "Mindestens 1 Jahr.", "max_value": "Höchstens 30 Jahre.", "required": "Bitte angeben.",
+                        "invalid": "Bitte eine ganze Zahl angeben."})
+    backup_window_days = forms.IntegerField(
+        label="Backup-Fenster (Tage, wie lange Backups aufbewahrt werden)", min_value=privacy_settings.MIN_BACKUP_DAYS,
+        max_value=privacy_settings.MAX_BACKUP_DAYS,
+        error_messages={"min_value": "Mindestens 1 Tag.", "max_value": "Höchstens 365 Tage.", "required": "Bitte angeben.",
+                        "invalid": "Bitte eine ganze Zahl angeben."})
+    backup_note = forms.CharField(label="Backup-Konzept (Dokumentation)", max_length=500, required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
 
 
 def _page(request: HttpRequest, patient: Any, *, status: int = 200, **extra: Any) -> HttpResponse:
@@ -48,7 +77,8 @@ def _page(request: HttpRequest, patient: Any, *, status: int = 200, **extra: Any
         "is_owner": request.membership.role == Role.OWNER,  # type: ignore[attr-defined]
         "export_form": ExportForm(),
         "restrict_form": ReasonForm(),
-        "force_form": ReasonForm(),
+        "force_form": ForceForm(),
+        "separate": export.separate_summary(patient),
         **extra,
     }
     return render(request, "privacy/patient.html", context, status=status)
@@ -113,13 +143,22 @@ def restrict(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
+def lift_restriction(request: HttpRequest, code: Any) -> HttpResponse:
+    patient = get_patient_for_user(request, code, clinical=True)
+    erasure.lift_restriction(request=request, patient=patient)
+    messages.success(request, "Die Einschränkung der Verarbeitung ist aufgehoben.")
+    return redirect("privacy:patient", code=patient.code)
+
+
+@require_POST
+@practice_view(roles=CLINICAL)
 def erase(request: HttpRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     force_reason = ""
     if request.POST.get("force"):
         if request.membership.role != Role.OWNER:  # type: ignore[attr-defined]
             raise PermissionDenied("Nur die Praxisinhaberin / der Praxisinhaber kann eine Löschung erzwingen.")
-        form = ReasonForm(request.POST)
+        form = ForceForm(request.POST)
         if not form.is_valid():
             return _page(request, patient, status=422, force_form=form)
         force_reason = form.cleaned_data["reason"]
@@ -137,10 +176,12 @@ def erase(request: HttpRequest, code: Any) -> HttpResponse:
 def certificate(request: HttpRequest, cert_code: Any) -> HttpResponse:
     cert = get_certificate_for_user(request, cert_code)
     audit.record(request, "privacy.certificate_view", obj=cert)
-    response = render(request, "privacy/certificate.html", {"cert": cert})
     if request.GET.get("download"):
+        # A standalone document (no navigation), to file with the practice's records.
+        response = render(request, "privacy/certificate_file.html", {"cert": cert})
         response["Content-Disposition"] = f'attachment; filename="loeschbestaetigung-{cert.patient_pseudonym}.html"'
-    return response
+        return response
+    return render(request, "privacy/certificate.html", {"cert": cert})
 
 
 @require_GET
@@ -148,7 +189,32 @@ def certificate(request: HttpRequest, cert_code: Any) -> HttpResponse:
 def retention_overview(request: HttpRequest) -> HttpResponse:
     practice = request.membership.practice  # type: ignore[attr-defined]
     notices = retention.notices_for(practice)
-    for patient, _ in notices:
+    restricted = retention.restricted_for(practice)
+    for patient, _ in [*notices, *restricted]:
         patient.practice = practice
     audit.record(request, "privacy.retention_view")
-    return render(request, "privacy/retention.html", {"notices": notices})
+    return render(request, "privacy/retention.html", {
+        "notices": notices, "restricted": restricted, "settings": privacy_settings.for_practice(practice),
+        "certificates": ErasureCertificate.objects.filter(practice=practice).order_by("-erased_at")[:50],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@practice_view(roles=[Role.OWNER.value])
+def privacy_settings_edit(request: HttpRequest) -> HttpResponse:
+    practice = request.membership.practice  # type: ignore[attr-defined]
+    current = privacy_settings.for_practice(practice)
+    if request.method == "POST":
+        form = PrivacySettingsForm(request.POST)
+        if form.is_valid():
+            privacy_settings.update(practice=practice, user=request.user, **form.cleaned_data)
+            audit.record(request, "privacy.settings_changed", detail=(
+                f"Akten {form.cleaned_data['record_retention_years']} J., Protokoll {form.cleaned_data['audit_retention_years']} J., "
+                f"Backup {form.cleaned_data['backup_window_days']} T."))
+            messages.success(request, "Die Aufbewahrungseinstellungen sind gespeichert.")
+            return redirect("privacy:retention")
+        return render(request, "privacy/settings.html", {"form": form}, status=422)
+    form = PrivacySettingsForm(initial={
+        "record_retention_years": current.record_retention_years, "audit_retention_years": current.audit_retention_years,
+        "backup_window_days": current.backup_window_days, "backup_note": current.backup_note})
+    return render(request, "privacy/settings.html", {"form": form})

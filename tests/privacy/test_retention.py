@@ -57,13 +57,42 @@ class RetentionRunTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertTrue(RetentionReport.objects.get().dry_run)
 
     def test_it_deletes_old_audit_entries(self) -> None:
-        with time_machine.travel(_at(2010, 1, 1)):
-            audit.record(None, "old.entry")
-        with self.settings(AUDIT_LOG_RETENTION_DAYS=3650), time_machine.travel(_at(2026, 1, 1)):
-            report = retention.run()
-        self.assertEqual(report.counts["audit_deleted"], 1)
-        self.assertFalse(AuditEntry.objects.filter(action="old.entry").exists())
+        setup_ids = list(AuditEntry.objects.values_list("id", flat=True))
+        self.assertTrue(setup_ids)
+        with time_machine.travel(timezone.now() + dt.timedelta(days=3650 + 3)):
+            audit.record(None, "recent.entry", practice=self.practice)
+            with self.settings(AUDIT_LOG_RETENTION_DAYS=3650):
+                report = retention.run()
+        self.assertEqual(report.counts["audit_deleted"], len(setup_ids))
+        self.assertFalse(AuditEntry.objects.filter(id__in=setup_ids).exists())
+        self.assertTrue(AuditEntry.objects.filter(action="recent.entry").exists())
         self.assertTrue(audit.verify_chain().ok)
+
+    def test_audit_retention_follows_the_practice_setting(self) -> None:
+        from duktus.privacy import settings as privacy_settings
+
+        privacy_settings.update(practice=self.practice, user=self.olga, record_retention_years=10,
+                                audit_retention_years=2, backup_window_days=30, backup_note="")
+        a_before = AuditEntry.objects.filter(practice=self.practice).count()
+        first_b = audit.record(None, "b.entry", practice=self.practice_b)
+        audit.record(None, "a.later", practice=self.practice)
+        self.assertIsNotNone(first_b)
+        b_count = AuditEntry.objects.filter(practice=self.practice_b).count()
+        expected = AuditEntry.objects.filter(id__lt=first_b.id).count()
+        self.assertGreater(expected, 0)
+        with time_machine.travel(timezone.now() + dt.timedelta(days=3 * 365)):
+            report = retention.run()
+        # Practice A's entries before practice B's first one are past A's 2 years and go; the
+        # chain is one, so A's later entries wait until B's (10 years) no longer block the prefix.
+        self.assertEqual(report.counts["audit_deleted"], expected)
+        self.assertFalse(AuditEntry.objects.filter(id__lt=first_b.id).exists())
+        self.assertGreaterEqual(expected, a_before)
+        self.assertTrue(AuditEntry.objects.filter(action="a.later").exists())  # blocked by B's entry
+        self.assertEqual(AuditEntry.objects.filter(practice=self.practice_b).count(), b_count)
+        self.assertTrue(audit.verify_chain().ok)
+        with time_machine.travel(timezone.now() + dt.timedelta(days=3 * 365)):
+            dry = retention.run(dry_run=True)
+        self.assertEqual(dry.counts["audit_deleted"], 0)
 
     def test_it_deletes_old_export_files(self) -> None:
         old = export.export_dir() / "old.zip"
