@@ -116,7 +116,7 @@ def trend(request: HttpRequest, code: Any, instrument: str) -> HttpResponse:
     audit.record(request, "assessment.trend_view", patient=patient, detail=instrument)
     return render(request, "assessments/trend.html", {
         "patient": patient, "instrument": INSTRUMENTS[instrument], "rows": list(reversed(rows)),
-        "svg": queries.chart(instrument, rows),
+        "svg": queries.chart(instrument, rows, width=960, height=300),  # the page is wide
     })
 
 

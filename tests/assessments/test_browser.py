@@ -81,6 +81,24 @@ class QuestionnaireBrowserTestCase(PersonasMixin, StaticLiveServerTestCase):
                 expect(page.locator("#crisis-banner")).to_contain_text("Berger, Anna")
                 expect(page.locator("#inbox")).to_contain_text("Ein Fragebogen wurde ausgefüllt")
                 page.screenshot(path=str(SCREENSHOTS / "questionnaire_dashboard.png"), full_page=True)
+
+                # 5. The trend page with the item-level answers.
+                page.goto(f"{self.live_server_url}/fragebogen/patient/{self.patient.code}/verlauf/phq9/")
+                assert page.locator("svg.trend .point").count() == 1
+                expect(page.locator("body")).to_contain_text("Gedanken, dass Sie lieber tot wären")
+                page.screenshot(path=str(SCREENSHOTS / "questionnaire_trend.png"), full_page=True)
+
+                # 6. The therapist documents what they did: the banner goes, on both pages.
+                page.goto(f"{self.live_server_url}/")
+                page.click("#crisis-banner a.button:has-text('Vorgehen dokumentieren')")
+                page.check("input[name=actions][value=risk_assessment]")
+                page.fill("textarea[name=note]", "Telefonat, keine akute Suizidalität; Termin vorgezogen.")
+                page.screenshot(path=str(SCREENSHOTS / "crisis_document.png"), full_page=True)
+                page.click("#crisis-document-form button[type=submit]")
+                page.wait_for_url(patient_url)
+                assert page.locator("#crisis-banner").count() == 0
+                page.goto(f"{self.live_server_url}/")
+                assert page.locator("#crisis-banner").count() == 0
                 assert not [e for e in errors if "Content Security Policy" in e], errors
             finally:
                 browser.close()
