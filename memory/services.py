@@ -27,6 +27,7 @@ from duktus import audit
 from duktus.llm import gateway
 from duktus.llm.embeddings import HashingEmbedder
 from duktus.models import PracticeAISettings
+from duktus.privacy.erasure import is_restricted
 from memory.models import (
     ATTAINMENT_RANGE,
     AttainmentScale,
@@ -86,7 +87,7 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 def ai_allowed(patient: Any) -> bool:
     """The gateway's own preconditions, checked up front so background jobs choose the offline
     path instead of producing refused-call records. The gateway still enforces them."""
-    return (gateway.is_configured() and patient.has_ai_consent()
+    return (gateway.is_configured() and not is_restricted(patient) and patient.has_ai_consent()
             and PracticeAISettings.objects.filter(practice_id=patient.practice_id, enabled=True).exists())
 
 
@@ -120,7 +121,10 @@ class Embedded:
 
 def embed_texts(patient: Any, texts: list[str], *, user: Any = None) -> Embedded:
     """Vectors of the anonymized texts: the provider's `embed` model when AI is allowed for the
-    patient, else the offline default. Raises GatewayError only when the provider fails."""
+    patient, else the offline default. Raises GatewayRefused for a patient whose processing is
+    restricted (Art. 18 DSGVO, like the gateway) and GatewayError when the provider fails."""
+    if is_restricted(patient):
+        raise gateway.GatewayRefused("Die Verarbeitung ist für diese Patientin / diesen Patienten eingeschränkt (Art. 18 DSGVO).")
     anon = anonymize_for_embedding(patient, texts)
     if ai_allowed(patient):
         res = gateway.embed(anon, patient=patient, user=user)
