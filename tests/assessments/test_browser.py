@@ -50,6 +50,7 @@ class QuestionnaireBrowserTestCase(PersonasMixin, StaticLiveServerTestCase):
                 page.click("#links button:has-text('Link erzeugen')")
                 page.wait_for_selector("#link-qr svg")
                 url = page.inner_text("#link-url").strip()
+                page.locator("#links").screenshot(path=str(SCREENSHOTS / "questionnaire_link_qr.png"))
                 assert "/fragebogen/ausfuellen/" in url
 
                 # 3. The patient fills it in on a phone, without login.
@@ -99,6 +100,17 @@ class QuestionnaireBrowserTestCase(PersonasMixin, StaticLiveServerTestCase):
                 assert page.locator("#crisis-banner").count() == 0
                 page.goto(f"{self.live_server_url}/")
                 assert page.locator("#crisis-banner").count() == 0
+
+                # 7. The Krisenplan: fill in, print view without the app's chrome.
+                page.goto(f"{patient_url}krisenplan/")
+                page.fill("textarea[name=warning_signs]", "Rückzug, Grübeln nachts")
+                page.fill("textarea[name=professional_contacts]", "Praxis A\nKrisendienst")
+                page.click("#safety-plan-form button[type=submit]")
+                page.goto(f"{patient_url}krisenplan/drucken/")
+                page.emulate_media(media="print")
+                assert not page.locator("header.topbar").is_visible()
+                expect(page.locator(".plan-print")).to_contain_text("0800 111 0 222")
+                page.screenshot(path=str(SCREENSHOTS / "safety_plan_print.png"), full_page=True)
                 assert not [e for e in errors if "Content Security Policy" in e], errors
             finally:
                 browser.close()

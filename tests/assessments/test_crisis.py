@@ -118,6 +118,7 @@ class CrisisDocumentTestCase(BaseTestCase):
 
     def test_it_checks_ownership(self) -> None:
         self.login(self.charlie)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
         self.assertEqual(self.client.post(self.url, {"actions": ["risk_assessment"]}).status_code, 404)
         self.event.refresh_from_db()
         self.assertEqual(self.event.status, "open")
