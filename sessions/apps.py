@@ -9,3 +9,10 @@ class TherapySessionsConfig(AppConfig):
     name = "sessions"
     label = "therapy_sessions"
     verbose_name = "Therapiesitzungen"
+
+    def ready(self) -> None:
+        # Closed session notes are a memory source (memory imports no feature app).
+        from memory import services as memory_services
+        from sessions.services import memory_source
+
+        memory_services.register_source("session", memory_source)

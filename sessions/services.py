@@ -142,16 +142,19 @@ def close_session(*, session: TherapySession, request: Any = None) -> NoteVersio
 
 
 def _enqueue_memory_extraction(session: TherapySession) -> None:
-    """memory.tasks is built by the memory issue; call it on commit only when it exists."""
-    try:
-        from memory import tasks as memory_tasks
-    except ImportError:
-        return
-    extract = getattr(memory_tasks, "extract_from_session", None)
-    if extract is None:
-        return
-    session_id = session.pk
-    transaction.on_commit(lambda: extract.delay(session_id))
+    """memory extracts proposals from the closed note (on commit, ids only)."""
+    from memory import services as memory_services
+
+    memory_services.request_extraction(source_kind="session", source_id=session.code)
+
+
+def memory_source(source_id: str) -> tuple[Any, str, Any, dt.date] | None:
+    """memory's loader for kind "session": the closed note (never the process notes)."""
+    session = (TherapySession.objects.select_related("patient__data_key", "patient__practice", "closed_by", "therapist")
+               .filter(code=source_id, status=Status.DONE).first())
+    if session is None:
+        return None
+    return session.patient, session.note, session.closed_by or session.therapist, session.date
 
 
 def correct_note(*, session: TherapySession, text: str, reason: str, request: Any = None) -> NoteVersion:

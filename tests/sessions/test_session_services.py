@@ -87,12 +87,23 @@ class SessionLifecycleTestCase(BaseTestCase):
         self.assertEqual(actions, ["session.create", "session.start", "session.note.save", "session.close"])
         self.assertFalse(AuditEntry.objects.filter(detail__icontains="Inhalt").exists())
 
-    def test_closing_without_a_memory_task_works(self) -> None:
-        # memory.tasks may not exist yet: closing must not depend on it.
-        session = make_session(self.patient, self.alice, note="kurz")
-        with self.captureOnCommitCallbacks(execute=True):
+    def test_closing_hands_the_note_to_memory_extraction(self) -> None:
+        from memory.models import ExtractionRun
+
+        session = make_session(self.patient, self.alice, note="Ziel: wieder regelmäßig schwimmen gehen.")
+        with self.captureOnCommitCallbacks(execute=True) as callbacks:
             services.close_session(session=session, request=self.request)
-        self.assertEqual(reload(session).status, "done")
+        self.assertEqual(len(callbacks), 1)
+        run = ExtractionRun.objects.get()
+        self.assertEqual((run.source_kind, str(run.source_id), run.patient_id), ("session", str(session.code), self.patient.pk))
+
+    def test_the_memory_source_never_includes_process_notes(self) -> None:
+        session = make_session(self.patient, self.alice, note="Notiz")
+        services.save_note(session=session, text="privat", revision=0, field="process_notes", request=self.request)
+        self.assertIsNone(services.memory_source(str(session.code)))  # not closed yet
+        services.close_session(session=session, request=self.request)
+        patient, text, user, date = services.memory_source(str(session.code))
+        self.assertEqual((patient.pk, text, user, date), (self.patient.pk, "Notiz", self.alice, session.date))
 
 
 class CrisisCueTestCase(BaseTestCase):
