@@ -354,6 +354,18 @@ class Anonymizer:
                     if cand is not None and " " not in mapping.entries[cand]["original"].strip():
                         ph = cand
                         break
+        if ph is None and not names and re.fullmatch(r"[^\W\d_]\.?", original):
+            # A bare initial ("M. wird vorgestellt") joins the one person whose given name starts so.
+            initial = fold(original[0])
+            owners = {
+                p
+                for p, entry in mapping.entries.items()
+                if entry["label"] == "PERSON"
+                and len(entry["original"].split()) >= 2
+                and fold(entry["original"][:1]) == initial
+            }
+            if len(owners) == 1:
+                ph = owners.pop()
         if ph is None:
             ph = mapping.placeholder_for("PERSON", original, [])
         with mapping.lock:

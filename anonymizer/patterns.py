@@ -104,7 +104,8 @@ _PHONE_CUE_WORDS = "|".join(
     for v in dict.fromkeys((w, w.lower(), w.upper()))
 )
 PHONE_CUE = re.compile(
-    r"(?:\b(?:" + _PHONE_CUE_WORDS + r")\b\.?|☎|📞)\s*(?:[:.]|-Nr\.?:?)?\s*(?:\(?[A-Za-z]+\)?:?\s*)?"
+    r"(?:(?=[" + "".join(sorted({w[0] for w in _PHONE_CUE_WORDS.split("|")})) + r"])"
+    r"\b(?:" + _PHONE_CUE_WORDS + r")\b\.?|☎|📞)\s*(?:[:.]|-Nr\.?:?)?\s*(?:\(?[A-Za-z]+\)?:?\s*)?"
     r"(" + _PHONE_BODY + r")",
 )
 PHONE = re.compile(
@@ -127,7 +128,7 @@ PLATE = re.compile(
 # ("\d(?<![\w]\d)"): the regex engine can then skip quickly to digits.
 LONG_NUMBER = re.compile(r"\d(?<![\w.,/-]\d)\d{6,}(?![\w]|[.,]\d)")
 ID_CUE = re.compile(
-    r"(?:\b(?:Fallnummer|Fall-Nr|Fallnr|Fall-Nummer|PIZ|Patienten-ID|Pat\.-ID|Patientennummer|"
+    r"(?:(?=[FPKVAEHRSMIBCZLGDTNO])\b(?:Fallnummer|Fall-Nr|Fallnr|Fall-Nummer|PIZ|Patienten-ID|Pat\.-ID|Patientennummer|"
     r"Patienten-Nr|Pat\.-Nr|Versichertennummer|Versicherten-Nr|Vers\.-Nr|KVNR|Krankenversichertennummer|"
     r"Aktenzeichen|Az|E-Nr|HNr|H-Nr|Histo-Nr|Protokoll Nr|Protokoll-Nr|Befund-Nr|Auftragsnummer|"
     r"Auftrags-Nr|Kennzeichen|Ausweisnummer|Personalausweisnummer|Personalausweis|Ausweis-Nr|"
@@ -152,6 +153,7 @@ CASE_NUMBER = re.compile(r"\d(?<![\w/.-]\d)(?:\d{3,5}/(?:19|20)\d{2}(?![\w/])|\d
 # German court/authority file numbers: "4 F 112/24", "12 O 345/23", "Az. 3 K 17/2024"
 FILE_NUMBER = re.compile(r"\d(?<![\w/.-]\d)\d{0,2}[ ]?[A-Z]{1,4}[a-z]?[ ]?\d{1,5}/\d{2,4}(?![\w/])")
 # Swiss place names with their canton: "Trüllikon (ZH)"
+CANTON = re.compile(r"\((?:AG|AI|AR|BE|BL|BS|FR|GE|GL|GR|JU|LU|NE|NW|OW|SG|SH|SO|SZ|TG|TI|UR|VD|VS|ZG|ZH)\)")
 SWISS_PLACE = re.compile(
     r"(?<![\w-])[A-ZÄÖÜ][\w'’-]+(?:[ \t][A-ZÄÖÜ][\w'’-]+)?[ \t]\((?:AG|AI|AR|BE|BL|BS|FR|GE|GL|GR|JU|LU|NE|NW|"
     r"OW|SG|SH|SO|SZ|TG|TI|UR|VD|VS|ZG|ZH)\)"
@@ -264,6 +266,7 @@ AGE_YEARS_PRE = re.compile(
 AGE_PAREN = re.compile(r"(?<=[a-zäöüßğşı] \()(?P<n>\d{1,2})(?:[ \t]*(?:J\.|Jahre|J))?(?=\))")
 # "Ich heiße Sven und bin 34." -- a pronoun is required: "PHQ-9 ist 15" is a score.
 AGE_SELF = re.compile(
+    r"(?=[IiEeSsb])"
     r"\b(?:[Ii]ch bin|bin|[Ee]r ist|[Ss]ie ist|[Ee]r war|[Ss]ie war|[Ee]r wird|[Ss]ie wird|[Ii]ch werde|[Ii]ch war)"
     r"(?:[ \t]+(?:jetzt|gerade|erst|schon|bald|fast|knapp|nun|inzwischen))?[ \t]+(?P<n>\d{1,2})"
     r"(?=[ \t]*(?:[.,;!?)]|$|und\b|Jahre))",

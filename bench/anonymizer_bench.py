@@ -4,8 +4,9 @@
         [--only ours|presidio] [--misses]
 
 Per label: recall (a gold span counts as caught when every character of it is
-masked apart from white space and invisible format characters such as a byte-order mark, whatever label masked it -- a generalized span counts), precision (a
-predicted span is correct when it overlaps any gold span), strict F1 (exact
+masked apart from white space and invisible format characters such as a
+byte-order mark, whatever label masked it -- a generalized span counts),
+precision (a predicted span is correct when it overlaps any gold span), strict F1 (exact
 offsets and label).  Levels: moderate; DATE is scored at level thorough.
 Throughput: characters per CPU second on one core, one call per document (how
 the LLM gateway calls it); load time in a fresh interpreter (import + construction).

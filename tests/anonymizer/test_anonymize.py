@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
-import time
+from pathlib import Path
 
 import pytest
 
@@ -32,10 +35,22 @@ def test_it_reports_entities_with_offsets(anon: Anonymizer) -> None:
     assert all(e.label in LABELS for e in ents)
 
 
-def test_it_loads_fast() -> None:
-    t = time.perf_counter()
-    Anonymizer(level="thorough")
-    assert time.perf_counter() - t < 3.0
+def test_it_loads_the_data_once_and_shares_it(anon: Anonymizer) -> None:
+    # Construction time itself is measured by bench/anonymizer_bench.py (load, fresh interpreter).
+    again = Anonymizer(level="thorough")
+    assert again.resources is anon.resources
+    assert len(anon.resources.first) > 5000 and len(anon.resources.lexicon) > 900
+
+
+def test_its_core_imports_neither_django_nor_spacy() -> None:
+    code = (
+        "import sys; from anonymizer import Anonymizer; a = Anonymizer(); a.anonymize('Herr Jonas Becker'); "
+        "print(sorted(m for m in ('django', 'spacy') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DUKTUS_ANONYMIZER_SPACY_MODEL"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_it_ignores_a_missing_spacy_model() -> None:
@@ -77,6 +92,26 @@ def test_it_restores_changed_placeholders(anon: Anonymizer) -> None:
     result = anon.anonymize("Herr Jonas Becker wohnt in Hamburg.")
     out = "[Person_1] aus [ORT_1]; PERSON_1 und [PERSON 1]s Mutter"
     assert anon.restore(out, result.mapping) == "Jonas Becker aus Hamburg; Jonas Becker und Jonas Beckers Mutter"
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("[PERSON_1]s Mutter", "Jonas Beckers Mutter"),
+        ("PERSON_1 kam", "Jonas Becker kam"),
+        ("[Person_1] kam", "Jonas Becker kam"),
+        ("[PERSON 1] kam", "Jonas Becker kam"),
+        ("[person_1] kam", "Jonas Becker kam"),
+        ("[ PERSON_1 ] kam", "Jonas Becker kam"),
+        ("[PERSON-1] kam", "Jonas Becker kam"),
+        ("aus [ort_1].", "aus Hamburg."),
+        ("Person 1 ist ein Platzhalter der Studie", "Person 1 ist ein Platzhalter der Studie"),
+        ("[PERSON_9] ist unbekannt", "[PERSON_9] ist unbekannt"),
+    ],
+)
+def test_restore_tolerates_what_models_do_to_placeholders(anon: Anonymizer, variant: str, expected: str) -> None:
+    result = anon.anonymize("Herr Jonas Becker wohnt in Hamburg.")
+    assert anon.restore(variant, result.mapping) == expected
 
 
 def test_it_escapes_literal_placeholders(anon: Anonymizer) -> None:
@@ -182,11 +217,11 @@ def test_it_handles_a_megabyte(anon: Anonymizer) -> None:
         "Termin am 12.03.2025 in Berlin.\n"
     )
     text = block * (1_000_000 // len(block) + 1)
-    t = time.perf_counter()
+    assert len(text) >= 1_000_000
     result = anon.anonymize(text)
-    assert time.perf_counter() - t < 20
-    assert "Berger" not in result.text and "0171" not in result.text
+    assert "Berger" not in result.text and "0171" not in result.text and "Berlin" not in result.text
     assert result.text.count("[PERSON_1]") == text.count("Anna Berger")
+    assert result.text.count("PHQ-9: 14") == text.count("PHQ-9: 14")
     assert anon.restore(result.text, result.mapping) == text
 
 
@@ -198,21 +233,55 @@ def test_it_generalizes_ages_and_restores_them(anon: Anonymizer) -> None:
 
 
 def test_it_is_thread_safe(anon: Anonymizer) -> None:
+    """Many threads share one instance; every result equals the single-threaded one."""
+    bench = Path(__file__).resolve().parents[2] / "bench/data/therapy_notes.jsonl"
+    docs = [json.loads(line)["text"] for line in bench.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs.append(SEED)
+    expected = [anon.anonymize(d).text for d in docs]
     errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
 
-    def work() -> None:
+    def work(offset: int) -> None:
         try:
-            for _ in range(20):
-                assert anon.anonymize(SEED).text == SEED_OUT
+            barrier.wait()
+            for k in range(len(docs) * 2):
+                i = (k + offset) % len(docs)
+                result = anon.anonymize(docs[i])
+                assert result.text == expected[i]
+                assert anon.restore(result.text, result.mapping) == docs[i]
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(7 * t,)) for t in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_one_conversation_mapping_is_safe_across_threads(anon: Anonymizer) -> None:
+    mapping = Mapping()
+    surnames = ["Berger", "Yılmaz", "Kowalski", "Nguyen", "Petrović", "Okafor", "Haddad", "Lindqvist"]
+    names = [f"Frau {first} {last}" for first, last in zip(["Anna", "Lena", "Ayşe", "Ida"] * 2, surnames, strict=True)]
+    names = names * 3  # every person three times, from different threads
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            out = anon.anonymize(f"{name} kam zur Sitzung.", mapping).text
+            assert name.split()[-1] not in out
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    people = [e["original"] for e in mapping.entries.values() if e["label"] == "PERSON"]
+    assert sorted(people) == sorted({n.removeprefix("Frau ") for n in names})  # one placeholder each
 
 
 def test_residual_risk_blocks_contacts_and_known(anon: Anonymizer) -> None:

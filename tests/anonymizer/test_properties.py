@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -88,3 +89,36 @@ def test_a_lexicon_word_is_a_name_only_after_a_form_of_address(anon_thorough: An
 
 def test_the_address_forms_left_out_above_are_few() -> None:
     assert len(LEXICON) - len(LEXICON_NO_ADDRESS) < 30
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300))
+def test_restore_inverts_anonymize_on_arbitrary_unicode(anon: Anonymizer, text: str) -> None:
+    result = anon.anonymize(text)
+    assert anon.restore(result.text, result.mapping) == text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=text_strategy, second=text_strategy)
+def test_restore_inverts_anonymize_within_one_conversation(anon_thorough: Anonymizer, first: str, second: str) -> None:
+    """The second call reuses the mapping of the first (one conversation): still exact."""
+    one = anon_thorough.anonymize(first)
+    two = anon_thorough.anonymize(second, one.mapping)
+    assert anon_thorough.restore(two.text, two.mapping) == second
+    assert two.mapping is one.mapping
+
+
+def test_restore_inverts_anonymize_on_the_benchmark_letters(
+    anon_minimal: Anonymizer, anon: Anonymizer, anon_thorough: Anonymizer
+) -> None:
+    root = Path(__file__).resolve().parents[2] / "bench/data"
+    docs = [
+        json.loads(line)["text"]
+        for name in ("grascco_phi_dev.jsonl", "therapy_notes.jsonl")
+        for line in (root / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    for a in (anon_minimal, anon, anon_thorough):
+        for doc in docs:
+            result = a.anonymize(doc)
+            assert a.restore(result.text, result.mapping) == doc

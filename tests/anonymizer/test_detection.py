@@ -1,0 +1,105 @@
+"""Detection rules for letterheads, wards, author lines, salutations and initials.
+
+The examples are written for these tests (invented names and places); they exercise
+the general rules, not any one benchmark letter.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from anonymizer import Anonymizer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a letterhead over several lines is one organization
+        (
+            "Kreisklinikum Eberstadt\nAkademisches Lehrkrankenhaus\nder Universität Heidelberg\n\n"
+            "Sehr geehrte Frau Kollegin,",
+            "[ORGANISATION_1]\n\nSehr geehrte Frau Kollegin,",
+        ),
+        ("St.-Marien-Krankenhaus Lahnstein\nText", "[ORGANISATION_1]\nText"),
+        # a department of a named hospital, chained by "des"/"der"
+        ("Klinik für Kinder- und Jugendpsychiatrie des Elisabeth-Krankenhauses Halle", "[ORGANISATION_1]"),
+        ("Tagesklinik der Evangelischen Hochschule Freiburg", "[ORGANISATION_1]"),
+        ("Praxis für Psychotherapie Hellwig", "[ORGANISATION_1]"),
+        # a town that is also an ordinary word, in a letterhead, with its unit after a comma
+        ("Kreiskrankenhaus Birkenfeld, Psychiatrische Ambulanz\n", "[ORGANISATION_1]\n"),
+        ("Er lag im Krankenhaus Neustadt.", "Er lag im [ORGANISATION_1]."),
+        # acronym + town
+        ("Sie war zuvor im UKE Hamburg.", "Sie war zuvor im [ORGANISATION_1]."),
+        # wards
+        ("Übernahme von der 2 West.", "Übernahme von der [ORGANISATION_1]."),
+        ("Station: 4 Psychosomatik A\nZimmer: 12", "Station: [ID_1] Psychosomatik [ID_2]\nZimmer: [ID_3]"),
+        # certification numbers in letterheads
+        ("Zertifiziert nach DIN EN ISO 9001:2015 und DIN EN 15224", "Zertifiziert nach [ID_1] und [ID_2]"),
+        # hospitality and employers
+        ("Er arbeitet im Gasthof Zum Hirschen.", "Er arbeitet im [ORGANISATION_1]."),
+        (
+            "sie arbeitet bei der sparkasse hannover seit zwei jahren und ist müde",
+            "sie arbeitet bei der [ORGANISATION_1] seit zwei jahren und ist müde",
+        ),
+        # people: author lines, salutations, a subject initial
+        ("Diktiert von Kerstin Mahlmann", "Diktiert von [PERSON_1]"),
+        ("Liebe Fritzi,\ndanke für deine Nachricht.", "Liebe [PERSON_1],\ndanke für deine Nachricht."),
+        (
+            "Die Patientin Nora Feldmann, 34 Jahre. N. berichtet über Panik.",
+            "Die Patientin [PERSON_1], 30-35 Jahre. [PERSON_1] berichtet über Panik.",
+        ),
+    ],
+)
+def test_it_finds_organizations_wards_and_people(anon: Anonymizer, text: str, expected: str) -> None:
+    result = anon.anonymize(text)
+    assert result.text == expected
+    assert anon.restore(result.text, result.mapping) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Er hat in der Schule Probleme.",
+        "Sie bekam im Krankenhaus Besuch.",
+        "Klinik für Psychiatrie und Psychotherapie, Station offen geführt.",
+        "Geschrieben von Hand, erstellt von Angehörigen.",
+        "Liebe Grüße, danke!",
+        "Hallo zusammen, lieber Kollege,",
+        "Bei M. Crohn und V. a. Depression, Z. n. Suizidversuch; s. o.",
+        "MRT und EKG unauffällig, ISO-Kurve normal.",
+        "Verlegung auf die Intensivstation.",
+    ],
+)
+def test_the_new_rules_leave_ordinary_text_alone(anon_thorough: Anonymizer, text: str) -> None:
+    assert anon_thorough.anonymize(text).text == text
+
+
+def test_unicode_names_from_several_languages(anon: Anonymizer) -> None:
+    text = (
+        "Frau Gülşen Öztürk (ğ, ş, ı), Herr Łukasz Wróbel und Herr Çağrı Doğan 🧠\r\n"
+        "Grüße, Jörg Weiß\r\n"
+    )
+    result = anon.anonymize(text)
+    for name in ("Gülşen", "Öztürk", "Łukasz", "Wróbel", "Çağrı", "Doğan", "Jörg", "Weiß"):
+        assert name not in result.text
+    assert "(ğ, ş, ı)" in result.text and "🧠\r\n" in result.text
+    assert anon.restore(result.text, result.mapping) == text
+
+
+def test_literal_placeholders_of_every_kind_are_escaped(anon: Anonymizer) -> None:
+    text = "Die Vorlage enthält [PLATZHALTER_1], [PERSON_1] und ORT_2. Herr Çağrı Doğan kam."
+    result = anon.anonymize(text)
+    assert result.text == (
+        "Die Vorlage enthält [PLATZHALTER_1], [PLATZHALTER_2] und [PLATZHALTER_3]. Herr [PERSON_1] kam."
+    )
+    assert anon.restore(result.text, result.mapping) == text
+    # an LLM answer that uses both: the literal comes back literally, the person as the name
+    answer = "[PERSON_1] fragte nach [PLATZHALTER_2]."
+    assert anon.restore(answer, result.mapping) == "Çağrı Doğan fragte nach [PERSON_1]."
+
+
+def test_residual_risk_blocks_rv_number_and_iban_but_not_placeholders(anon: Anonymizer) -> None:
+    text = "[PERSON_1] (IBAN DE89 3704 0044 0532 0130 00, RV-Nummer 12 150380 B 123) aus [ORT_1]."
+    risks = anon.residual_risk(text)
+    assert [(e.label, e.severity) for e in risks] == [("ID", "block"), ("ID", "block")]
+    assert risks[0].text.startswith("DE89") and "150380" in risks[1].text
