@@ -171,6 +171,16 @@ def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
         "Sertralin 50 mg 1-0-0, Quetiapin 25 mg 0-0-1, Lorazepam 1 mg bei Bedarf.",
         "Angst, Schuld, Trauer, Wut und Scham stehen im Vordergrund; Winter und Sommer sind schwer.",
         "Die Patientin berichtet über Grübeln, Hoffnungslosigkeit und Engel-Fantasien.",
+        # ordinary text near the organization, author, salutation and initial rules
+        "Er hat in der Schule Probleme.",
+        "Sie bekam im Krankenhaus Besuch.",
+        "Klinik für Psychiatrie und Psychotherapie, Station offen geführt.",
+        "Geschrieben von Hand, erstellt von Angehörigen.",
+        "Liebe Grüße, danke!",
+        "Hallo zusammen, lieber Kollege,",
+        "Bei M. Crohn und V. a. Depression, Z. n. Suizidversuch; s. o.",
+        "MRT und EKG unauffällig, ISO-Kurve normal.",
+        "Verlegung auf die Intensivstation.",
     ],
 )
 def test_it_leaves_clinical_text_alone(anon_thorough: Anonymizer, text: str) -> None:
