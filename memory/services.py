@@ -113,6 +113,28 @@ def anonymize_for_embedding(patient: Any, texts: list[str]) -> list[str]:
     return out
 
 
+# The offline backend compares character n-grams, so function words and the phrasing of a
+# question ("Was wissen wir über …?") would dominate short texts: both sides drop them first.
+_STOPWORDS = frozenset("""
+aber alle allem allen aller alles als also am an ans auch auf aus bei beim bin bis bist da dabei damit dann
+das dass dem den denn der des dessen die dies diese diesem diesen dieser dieses doch dort du durch ein eine
+einem einen einer eines er es etwas euch für gab gegen gibt habe haben hat hatte hätte ich ihm ihn ihnen ihr
+ihre ihrem ihren ihrer im in ins ist ja jede jedem jeden jeder jedes jetzt kann kein keine können könnte man
+mehr mein meine mich mir mit muss nach nicht noch nun nur ob oder ohne sehr sein seine seinem seinen seiner
+sich sie sind so soll sollte sondern über um und uns unter viel vom von vor war waren was weil welche welchem
+welchen welcher welches wenn wer werden wie wieder will wir wird wo wurde wurden zu zum zur zwar zwischen
+bekannt berichtet erzählt frau herr hinweise patient patientin weiß wissen
+""".split())
+_TOKEN = re.compile(r"\[[A-Z_]+\d*\]|\w+(?:-\w+)*", re.UNICODE)
+OFFLINE_BACKEND = f"{HashingEmbedder.backend}+stop-de-v1"
+
+
+def offline_text(text: str) -> str:
+    # Placeholders ([PERSON_1]) carry no meaning for a search within one patient: dropped too.
+    words = [w for w in _TOKEN.findall(text) if w.casefold() not in _STOPWORDS and not w.startswith("[")]
+    return " ".join(words) or text
+
+
 @dataclass(frozen=True)
 class Embedded:
     vectors: list[list[float]]
@@ -129,7 +151,7 @@ def embed_texts(patient: Any, texts: list[str], *, user: Any = None) -> Embedded
     if ai_allowed(patient):
         res = gateway.embed(anon, patient=patient, user=user)
         return Embedded(res.vectors, res.backend)
-    return Embedded(_offline.embed(anon), _offline.backend)
+    return Embedded(_offline.embed([offline_text(t) for t in anon]), OFFLINE_BACKEND)
 
 
 def current_backend(patient: Any) -> str:
@@ -137,7 +159,7 @@ def current_backend(patient: Any) -> str:
         from django.conf import settings
 
         return f"provider:{settings.LLM_MODEL_EMBED}"
-    return _offline.backend
+    return OFFLINE_BACKEND
 
 
 def embed_entries(entries: list[MemoryEntry], *, user: Any = None) -> int:

@@ -23,15 +23,14 @@ class SearchTestCase(BaseTestCase):
 
     def test_it_finds_by_shared_word_parts(self) -> None:
         result = services.search_memory(patient=self.patient, query="Was wissen wir über Schlaf?")
-        self.assertEqual(result.backend, "offline-char-ngram-v1")
+        self.assertEqual(result.backend, services.OFFLINE_BACKEND)
         self.assertEqual(result.hits[0].entry.text, SLEEP)
         self.assertEqual(result.unsearchable, 0)
         self.assertEqual(services.search_memory(patient=self.patient, query="U-Bahn Panik").hits[0].entry.text, PANIC)
 
     def test_rejected_entries_are_not_found(self) -> None:
-        entry = MemoryEntry.objects.get(text_ct__isnull=False, pk=queries.nearest(
-            self.patient, services.embed_texts(self.patient, ["Schlaf"]).vectors[0], "offline-char-ngram-v1", k=1)[0].entry.pk)
-        entry.patient = self.patient
+        entry = services.search_memory(patient=self.patient, query="Schlaf", k=1).hits[0].entry
+        self.assertEqual(entry.text, SLEEP)
         services.reject_entry(entry=entry)
         texts = [h.entry.text for h in services.search_memory(patient=self.patient, query="Schlaf", k=5).hits]
         self.assertNotIn(SLEEP, texts)
@@ -42,7 +41,7 @@ class SearchTestCase(BaseTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             result = services.search_memory(patient=self.patient, query="Schlaf")
         self.assertEqual((result.hits, result.unsearchable), ([], 3))
-        self.assertEqual(MemoryVector.objects.filter(backend="offline-char-ngram-v1").count(), 3)
+        self.assertEqual(MemoryVector.objects.filter(backend=services.OFFLINE_BACKEND).count(), 3)
 
     def test_reembed_command(self) -> None:
         MemoryVector.objects.all().delete()
@@ -61,7 +60,7 @@ class IsolationTestCase(BaseTestCase):
         theirs = [make_entry(other, text=SLEEP, status=EntryStatus.CONFIRMED) for _ in range(5)]
         vector = services.embed_texts(self.patient, [SLEEP]).vectors[0]
         with CaptureQueriesContext(connection) as ctx:
-            hits = queries.nearest(self.patient, vector, "offline-char-ngram-v1", k=10, statuses=queries.SEARCHABLE)
+            hits = queries.nearest(self.patient, vector, services.OFFLINE_BACKEND, k=10, statuses=queries.SEARCHABLE)
         self.assertEqual([h.entry.pk for h in hits], [mine.pk])
         self.assertAlmostEqual(hits[0].score, 1.0, places=5)
         sql = ctx.captured_queries[-1]["sql"]
@@ -78,18 +77,7 @@ class IsolationTestCase(BaseTestCase):
         # A patient object pointing at the other practice (a bug elsewhere) still finds nothing of A's.
         forged = make_patient(self.practice_b, therapist=self.charlie)
         forged.pk = self.patient.pk
-        self.assertEqual(queries.nearest(forged, vector, "offline-char-ngram-v1", k=10), [])
-
-    def test_the_plan_uses_the_patient_index(self) -> None:
-        make_entry(self.patient, text=SLEEP, status=EntryStatus.CONFIRMED)
-        vector = services.embed_texts(self.patient, [SLEEP]).vectors[0]
-        qs = MemoryVector.objects.filter(practice_id=self.practice.pk, patient_id=self.patient.pk, backend="offline-char-ngram-v1")
-        with connection.cursor() as cur:
-            cur.execute("SET enable_seqscan = off")
-            plan = qs.explain()
-            cur.execute("SET enable_seqscan = on")
-        self.assertIn("memory_vector_patient_idx", plan)
-        self.assertTrue(vector)
+        self.assertEqual(queries.nearest(forged, vector, services.OFFLINE_BACKEND, k=10), [])
 
 
 class ProviderSearchTestCase(MemoryLLMTestCase):
@@ -107,7 +95,7 @@ class ProviderSearchTestCase(MemoryLLMTestCase):
         self.give_consent(self.pat, "withdrawn")
         services.propose_entry(self.pat, "clinical_fact", "Schläft schlecht.", "session", "7d1f3b8e-2a4c-4c1e-9a55-0f3e8a1b2c3d")
         result = services.search_memory(patient=self.pat, query="Schlaf")
-        self.assertEqual(result.backend, "offline-char-ngram-v1")
+        self.assertEqual(result.backend, services.OFFLINE_BACKEND)
         self.assertEqual(len(result.hits), 1)
         self.assertEqual(self.llm.requests, [])
 

@@ -28,7 +28,7 @@ class ProposeEntryTestCase(BaseTestCase):
             ct = "".join(cur.fetchone())
         self.assertNotIn("Gruppentherapie", ct)
         vector = MemoryVector.objects.get(entry=entry)
-        self.assertEqual((vector.backend, len(vector.embedding)), ("offline-char-ngram-v1", 384))
+        self.assertEqual((vector.backend, len(vector.embedding)), (services.OFFLINE_BACKEND, 384))
         audit = AuditEntry.objects.get(action="memory.propose")
         self.assertEqual(audit.object_id, str(entry.code))
         self.assertNotIn("Gruppentherapie", audit.detail)
@@ -39,7 +39,7 @@ class ProposeEntryTestCase(BaseTestCase):
         self.assertNotIn("Berger", anon)
         self.assertNotIn("Berlin", anon)
         stored = list(MemoryVector.objects.get(entry=entry).embedding)
-        expected = services._offline.embed([anon])[0]
+        expected = services._offline.embed([services.offline_text(anon)])[0]
         self.assertAlmostEqual(sum(a * b for a, b in zip(stored, expected, strict=True)), 1.0, places=5)
 
     def test_it_refuses_bad_input(self) -> None:
