@@ -142,3 +142,96 @@ class ExportTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertContains(self.client.get(url), 'id="privacy"')
         self.login(self.bob)
         self.assertNotContains(self.client.get(url), 'id="privacy"')
+
+
+class ExportContentTestCase(IsolatedFilesMixin, BaseTestCase):
+    """What the ZIP holds: readable HTML + PDF with German labels, JSON valid against the
+    versioned schema, the schema itself, attached files, AI calls as shown."""
+
+    def _export(self, **data: object) -> tuple[dict, str, pyzipper.AESZipFile]:
+        with self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(reverse("privacy:export_start", args=[self.patient.code]), data)
+        job = ExportJob.objects.get()
+        content = self.client.get(reverse("privacy:export_download", args=[job.code])).content
+        zf = pyzipper.AESZipFile(io.BytesIO(content))
+        zf.setpassword(r.context["password"].encode())
+        self.addCleanup(zf.close)
+        return json.loads(zf.read("datenauskunft.json")), zf.read("datenauskunft.html").decode(), zf
+
+    def test_record_is_readable_html_and_pdf(self) -> None:
+        patient_services.add_diagnosis(patient=self.patient, icd_code="F32.1", icd_version=2025, certainty="G",
+                                       is_primary=True, diagnosed_on=dt.date(2026, 1, 12), note="")
+        data, html, zf = self._export()
+        self.assertIn("Nachname", html)  # German labels, not field names
+        self.assertIn("ICD-10-GM", html)
+        self.assertLess(html.index("Stammdaten"), html.index("Diagnosen"))
+        self.assertLess(html.index("Diagnosen"), html.index("Zugriffsprotokoll"))
+        self.assertEqual(zf.read("datenauskunft.pdf")[:5], b"%PDF-")
+        self.assertEqual(json.loads(zf.read("schema/export_schema_v1.json")), schema.load_schema())
+        # every registered app contributes its part (sessions, documents, memory, questionnaires …)
+        for key in ("master_data", "diagnoses", "consents", "access_log", "questionnaires", "ai_calls",
+                    "therapy_sessions", "session_note_versions", "documents", "memory_entries"):
+            self.assertIn(key, data["parts"], key)
+        self.assertIn("session_process_notes", data["separate_parts"])
+
+    def test_files_are_attached_and_listed(self) -> None:
+        from patients.models import Patient
+
+        registry.autodiscover()
+        saved = dict(registry._parts)
+        self.addCleanup(lambda: (registry._parts.clear(), registry._parts.update(saved)))
+        registry.register(Patient, key="test_letters", title="Briefe", exporter=lambda p: [{"title": "Befundbericht"}],
+                          eraser=lambda p: 0, files=lambda p: [("Befund/1.pdf", b"%PDF-1.4 Befund")])
+        data, html, zf = self._export()
+        self.assertEqual(zf.read("dokumente/test_letters/Befund_1.pdf"), b"%PDF-1.4 Befund")
+        self.assertEqual(data["files"][0]["path"], "dokumente/test_letters/Befund_1.pdf")
+        self.assertEqual(len(data["files"][0]["sha256"]), 64)
+        self.assertIn("dokumente/test_letters/Befund_1.pdf", html)
+        self.assertEqual(schema.validate(data, schema.load_schema()), [])
+
+    def test_ai_calls_as_shown_to_the_therapist(self) -> None:
+        from duktus.models import LLMCall, LLMConversation
+
+        conv = LLMConversation(patient=self.patient)
+        conv.mapping = {}
+        conv.save()
+        call = LLMCall(conversation=conv, role="dialog", model="m", status=LLMCall.Status.OK)
+        call.request_sent = {"messages": [{"role": "user", "content": "Wie geht es [PERSON_1]?"}]}
+        call.response_text = "[PERSON_1] wirkt stabiler."
+        call.restored_text = "Frau Berger wirkt stabiler."
+        call.save()
+        data, html, _ = self._export()
+        row = data["parts"]["ai_calls"][0]
+        self.assertEqual(row["answer"], "Frau Berger wirkt stabiler.")
+        self.assertIn("[PERSON_1]", row["sent_anonymized"])
+        self.assertIn("Antwort (wie angezeigt)", html)
+
+    def test_withheld_reason_is_encrypted_and_in_the_export(self) -> None:
+        reason = "Erhebliche therapeutische Gründe: akute Suizidalität"
+        data, html, _ = self._export(withheld=["process_notes"], withheld_reason=reason)
+        self.assertEqual(data["withheld_reason"], reason)
+        self.assertTrue(data["separate_parts"]["session_process_notes"]["withheld"])
+        self.assertIn(reason, html)
+        self.assertNotIn("Suizid", ExportJob.objects.values_list("withheld_reason_ct", flat=True).get())
+
+    def test_progress_is_reported_per_part(self) -> None:
+        seen: list[int] = []
+        export.collect(self.patient, [], progress=seen.append)
+        self.assertEqual(len(seen), len(registry.parts()))
+        self.assertEqual(seen, sorted(seen))
+        self.assertEqual(seen[-1], 70)
+
+    def test_schema_rejects_invalid_exports(self) -> None:
+        data, _ = export.collect(self.patient, [])
+        spec = schema.load_schema()
+        self.assertEqual(schema.validate(data, spec), [])
+        broken = json.loads(json.dumps(data))
+        del broken["parts"]["diagnoses"]
+        broken["schema_version"] = "2"
+        broken["separate_parts"]["session_process_notes"]["category"] = "secret"
+        broken["files"] = [{"part": "x", "path": "y", "size": "12", "sha256": "z"}]
+        errors = schema.validate(broken, spec)
+        self.assertIn("$.parts.diagnoses: missing", errors)
+        self.assertIn("$.schema_version: must be '1'", errors)
+        self.assertTrue(any("category" in e for e in errors))
+        self.assertIn("$.files[0].size: expected integer", errors)
