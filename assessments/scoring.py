@@ -438,8 +438,14 @@ def _cssrs_answers(answers: object) -> dict[str, bool | None]:
     require("q6")
     if given["q6"]:
         require("q6_recent", ", weil Frage 6 bejaht wurde")
+    elif given["q6_recent"]:
+        # "No" to 6b follows from "no" to 6 and is accepted; "yes" contradicts it.
+        raise InvalidAnswers(
+            f"{_cssrs_label('q6_recent')}: kann nicht bejaht werden, weil Frage 6 verneint wurde.",
+            item="q6_recent",
+        )
     else:
-        forbid("q6_recent", "weil Frage 6 verneint wurde")
+        given["q6_recent"] = None
     return given
 
 

@@ -252,12 +252,16 @@ class CSSRSTestCase(TestCase):
             cssrs(q5=True),
             ideation(q3=None),  # Q3 missing although Q2 = yes
             {"q1": False, "q2": True, "q6": False},
-            cssrs(q6_recent=False),  # follow-up answered although Q6 = no
+            cssrs(q6_recent=True),  # recent behaviour although Q6 = no
             cssrs(q6=True),  # follow-up missing although Q6 = yes
         ]
         for answers in cases:
             with self.subTest(answers=answers), self.assertRaises(InvalidAnswers):
                 score("cssrs", answers)
+
+    def test_it_accepts_no_to_6b_after_no_to_6(self):
+        self.assert_level(cssrs(q6_recent=False), "none", set())
+        self.assert_level(cssrs(q1=True, q6_recent=False), "low", set())
 
     def test_it_names_the_question(self):
         with self.assertRaises(InvalidAnswers) as caught:
