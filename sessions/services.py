@@ -43,7 +43,7 @@ SYSTEM_PROMPT = (
     "und sachlich. Stütze Aussagen zu Leitlinien ausschließlich auf die unten aufgeführten "
     "Evidenz-Einträge und zitiere sie mit ihrer Kennung in eckigen Klammern, z. B. [E1]. Erfinde keine "
     "Empfehlungsnummern und keine Quellen. Wenn die Einträge die Frage nicht abdecken, sage das. "
-    "Platzhalter wie [PERSON_1] stehen für Personen; übernimm sie unverändert."
+    "Platzhalter in eckigen Klammern stehen für Namen, Orte und Kontaktdaten; übernimm sie unverändert."
 )
 
 
