@@ -906,6 +906,15 @@ SALUTATION = re.compile(
 )
 # "M. wird vorgestellt": checked for a sentence start in code (cheaper than a look-behind here).
 INITIAL_SUBJECT = re.compile(r"(?P<ini>[A-ZÄÖÜ])\.[ \t]+(?P<next>[a-zäöüß]{3,})\b")
+_SPEECH_VERBS = (
+    r"(?:sagte|sagt|meinte|meint|fragte|fragt|rief|ruft|schrieb|schreibt|erzählte|erzählt|antwortete|antwortet|"
+    r"schrie|schreit|flüsterte|flüstert|erklärte|erklärt|betonte|betont|sagen|meinten)"
+)
+_QUOTES = ("„", "“", "”", "»", "«", '"')
+SPEAKER_AFTER = re.compile(r"(?<=[“”\"»«])[ \t]*,?[ \t]*" + _SPEECH_VERBS + r"[ \t]+(?=[A-ZÄÖÜ])")
+SPEAKER_BEFORE = re.compile(
+    r"(?=[A-ZÄÖÜ])(?<![\w'’-])(?=[\w'’-]+[ \t]+" + _SPEECH_VERBS + r"[ \t]*:[ \t]*[„\"»“])"
+)
 _SALUTATION_HINTS = ("iebe", "allo", "Hi ", "hi ", "ervus", "oin ", "Hey ", "hey ")
 BIRTH_NAME_CUE = re.compile(r"\*[ \t]*\d|geb\.|geboren[ \t]+am")
 
@@ -998,10 +1007,13 @@ class Detector:
     def detect(self, text: str, person_keys: dict[str, str] | None = None) -> list[Entity]:
         cands: list[tuple[int, int, int, str, str]] = []  # (prio, start, end, label, source)
         # "İ" lower-cases to two code points; map it so gazetteer lookups work ("İstanbul").
-        words = [(m.start(), m.end(), m.group().replace("İ", "I")) for m in WORD.finditer(text)]
+        plain = text.replace("İ", "I") if "İ" in text else text  # same length, same offsets
+        words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(plain)]
+        # Dictation without any capitals switches the name and organization rules to lower case.
+        lower_mode = len(words) >= 4 and sum(1 for w in words if w[2][0].isupper()) < 0.05 * len(words)
         self._regex(text, cands, words)
-        self._names(text, words, cands, person_keys or {})
-        self._places_orgs(text, words, cands)
+        self._names(text, words, cands, person_keys or {}, lower_mode)
+        self._places_orgs(text, words, cands, lower_mode)
         if self.extra_ner is not None:
             for ent in self.extra_ner(text).ents:
                 label = _SPACY_LABELS.get(ent.label_)
@@ -1258,11 +1270,10 @@ class Detector:
         words: list[tuple[int, int, str]],
         c: list[tuple[int, int, int, str, str]],
         person_keys: dict[str, str],
+        lower_mode: bool = False,
     ) -> None:
         r = self.r
         n = len(words)
-        caps_ratio = sum(1 for w in words if w[2][0].isupper()) / n if n else 1.0
-        lower_mode = n >= 4 and caps_ratio < 0.05
         found_tokens: set[str] = set()
         multi_tokens: set[str] = set()
         spans: list[tuple[int, int, str]] = []
@@ -1580,8 +1591,12 @@ class Detector:
         # "Geschrieben von Amadea Leber", "diktiert von ...": an author line.
         # "Liebe Vroni!", "Hallo Tom,": a salutation with a single name.
         starts: dict[int, int] = {}
-        has_salutation = any(h in text for h in _SALUTATION_HINTS)
-        for rx in (AUTHOR_CUE, SALUTATION) if has_salutation else (AUTHOR_CUE,):
+        cue_rxs = [AUTHOR_CUE]
+        if any(h in text for h in _SALUTATION_HINTS):
+            cue_rxs.append(SALUTATION)
+        if any(q in text for q in _QUOTES):
+            cue_rxs += [SPEAKER_AFTER, SPEAKER_BEFORE]  # quoted speech: „…“, sagte Lea / Lea sagte: „…“
+        for rx in cue_rxs:
             for m in rx.finditer(text):
                 if (
                     rx is AUTHOR_CUE
@@ -1598,7 +1613,7 @@ class Detector:
                 lj = wj.lower()
                 if not is_cap(wj) or lj in FUNCTION | TITLES | ADDRESS_CUES | WEAK_CUES | STOP_CAPS:
                     continue
-                if rx is SALUTATION:
+                if rx is not AUTHOR_CUE:
                     if r.is_plain_word(wj) or lj in r.places or lj in ENDEARMENTS:
                         continue
                     k = j + 1
@@ -1750,7 +1765,11 @@ class Detector:
 
     # ------------------------------------------------------------------
     def _places_orgs(
-        self, text: str, words: list[tuple[int, int, str]], c: list[tuple[int, int, int, str, str]]
+        self,
+        text: str,
+        words: list[tuple[int, int, str]],
+        c: list[tuple[int, int, int, str, str]],
+        lower_mode: bool = False,
     ) -> None:
         r = self.r
         n = len(words)
@@ -1843,7 +1862,6 @@ class Detector:
         for m in INSURERS.finditer(text) if any(w in INSURER_WORDS for _s, _e, w in words) else ():
             c.append((6, m.start(), m.end(), "ORGANIZATION", "insurer"))
         org_spans: list[tuple[int, int]] = []
-        lower_mode = n >= 4 and sum(1 for w in words if w[2][0].isupper()) < 0.05 * n
         for i, (s, e, w) in enumerate(words):
             low = w.lower()
             if not w[0].isupper():

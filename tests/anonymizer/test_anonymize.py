@@ -181,6 +181,7 @@ def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
         "Bei M. Crohn und V. a. Depression, Z. n. Suizidversuch; s. o.",
         "MRT und EKG unauffällig, ISO-Kurve normal.",
         "Verlegung auf die Intensivstation.",
+        "„Nein“, sagte Mama. Die Mutter sagte: „Nein.“ Er sagte: „Ich will nicht.“",
     ],
 )
 def test_it_leaves_clinical_text_alone(anon_thorough: Anonymizer, text: str) -> None:

@@ -43,6 +43,8 @@ from anonymizer import Anonymizer
         ),
         # people: author lines, salutations, a subject initial
         ("Diktiert von Kerstin Mahlmann", "Diktiert von [PERSON_1]"),
+        ("„Du schaffst das“, meinte Yusuf.", "„Du schaffst das“, meinte [PERSON_1]."),
+        ("Joscha sagte: „Ich kann nicht mehr.“", "[PERSON_1] sagte: „Ich kann nicht mehr.“"),
         ("Liebe Fritzi,\ndanke für deine Nachricht.", "Liebe [PERSON_1],\ndanke für deine Nachricht."),
         (
             "Die Patientin Nora Feldmann, 34 Jahre. N. berichtet über Panik.",
