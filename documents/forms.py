@@ -46,10 +46,17 @@ class SectionForm(forms.Form):
             f"Der Abschnitt ist zu lang (höchstens {services.MAX_SECTION_CHARS} Zeichen).")
 
 
+class _CodeInput(forms.TextInput):
+    """A used TOTP code is worthless: never render it back into a re-displayed form."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class _ReauthForm(forms.Form):
     password = forms.CharField(label="Passwort", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     code = forms.CharField(label="Code aus der Authenticator-App", max_length=10,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+                           widget=_CodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
@@ -98,6 +105,10 @@ class AddendumForm(_ReauthForm):
                            widget=forms.Textarea(attrs={"rows": 4}))
 
     field_order = ["text", "password", "code"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].error_messages["required"] = "Bitte den Nachtrag eingeben."
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"].strip()

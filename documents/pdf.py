@@ -102,14 +102,6 @@ def charts(patient: Any, since: dt.date | None) -> list[dict[str, str]]:
     return out
 
 
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url)
-    raise ValueError("external resources are not allowed in documents")
-
-
 def context(document: Document) -> dict[str, Any]:
     from documents import services
 
@@ -154,8 +146,11 @@ def render_html(document: Document) -> str:
 
 def _write(html: str) -> tuple[bytes, int]:
     from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
 
-    doc = HTML(string=html, url_fetcher=_refuse_fetch, base_url=str(settings.BASE_DIR)).render(
+    # Only data: URIs (charts, logo): a document never fetches anything from a network or disk.
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    doc = HTML(string=html, url_fetcher=fetcher, base_url=str(settings.BASE_DIR)).render(
         stylesheets=[CSS(filename=str(PRINT_CSS))])
     return doc.write_pdf(custom_metadata=True), len(doc.pages)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,9 @@ class Trajectory:
     @property
     def line(self) -> str:
         first, last = self.rows[0], self.rows[-1]
+        if len(self.rows) == 1:
+            return (f"{self.instrument.short_name}: {first.total_display} am {de_date(first.administered_on)} "
+                    "(nur eine Messung, noch kein Verlauf)")
         text = (f"{self.instrument.short_name}: {first.total_display} ({de_date(first.administered_on)}) → "
                 f"{last.total_display} ({de_date(last.administered_on)}), {len(self.rows)} Messungen")
         if self.change is not None:
@@ -343,17 +347,18 @@ class SectionDiff:
 
 
 def _word_diff(old: str, new: str) -> str:
-    a, b = old.split(" "), new.split(" ")
+    """Escaped `new` with <del>/<ins> around changed words (whitespace kept as it was)."""
+    a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
     out: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(html.escape(" ".join(a[i1:i2])))
+            out.append(html.escape("".join(a[i1:i2])))
             continue
-        if op in ("delete", "replace"):
-            out.append(f"<del>{html.escape(' '.join(a[i1:i2]))}</del>")
-        if op in ("insert", "replace"):
-            out.append(f"<ins>{html.escape(' '.join(b[j1:j2]))}</ins>")
-    return " ".join(out).replace("\n", "<br>")
+        if op in ("delete", "replace") and "".join(a[i1:i2]).strip():
+            out.append(f"<del>{html.escape(''.join(a[i1:i2]))}</del>")
+        if op in ("insert", "replace") and "".join(b[j1:j2]).strip():
+            out.append(f"<ins>{html.escape(''.join(b[j1:j2]))}</ins>")
+    return "".join(out).replace("\n", "<br>")
 
 
 def diff(document: Document, old: DocumentVersion, new: DocumentVersion) -> list[SectionDiff]:
