@@ -1428,9 +1428,13 @@ class Detector:
                                 start_run, end_idx = j, k
                         elif is_cap(wj) and name_like(j, "weak"):
                             k = run_from(j, "weak")
-                            relation = words[j - 1][2].lower() in RELATION_CUES and gap == " "
+                            relation = (words[j - 1][2].lower() in RELATION_CUES and gap == " ") or (
+                                words[j - 1][2] == "Pat" and gap == ". " and "-" not in wj  # "Pat. Rübsamen"
+                            )
                             if k >= j + 2 or (relation and not short_caps(wj)):
                                 start_run, end_idx = j, k
+                                if relation and words[j - 1][2] == "Pat":
+                                    src = "strong"  # later mentions count without a cue
                 if start_run < 0:
                     i = max(j, i + 1)
                     continue
@@ -1570,7 +1574,7 @@ class Detector:
                         tw = words[t][2]
                         if len(tw) >= 3 and not r.is_plain_word(tw):
                             found_tokens.add(fold(tw))
-                            if len(toks) >= 2 or in_gaz(tw.lower()):
+                            if len(toks) >= 2 or in_gaz(tw.lower()) or src == "strong":
                                 multi_tokens.add(fold(tw))
                     # "Drs. Seiler und Wantzer": a second name joined by "und"
                     if (

@@ -43,6 +43,10 @@ from anonymizer import Anonymizer
         ),
         # people: author lines, salutations, a subject initial
         ("Diktiert von Kerstin Mahlmann", "Diktiert von [PERSON_1]"),
+        (
+            "Pat. Rübsamen klagt über Kopfschmerzen. Rübsamen wurde mobilisiert.",
+            "Pat. [PERSON_1] klagt über Kopfschmerzen. [PERSON_1] wurde mobilisiert.",
+        ),
         ("„Du schaffst das“, meinte Yusuf.", "„Du schaffst das“, meinte [PERSON_1]."),
         ("Joscha sagte: „Ich kann nicht mehr.“", "[PERSON_1] sagte: „Ich kann nicht mehr.“"),
         ("Liebe Fritzi,\ndanke für deine Nachricht.", "Liebe [PERSON_1],\ndanke für deine Nachricht."),
