@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 MAX_EXCERPT = 1000
 STALE_RUN = dt.timedelta(minutes=15)  # a RUNNING claim older than this belongs to a dead worker
+SUMMARY_DELAY_SECONDS = 60
 
 
 class ChangeRefused(ValueError):
@@ -209,7 +210,9 @@ def _changed_confirmed(patient: Any) -> None:
     changed or a therapist's own version is current)."""
     from memory.tasks import rebuild_summary
 
-    transaction.on_commit(lambda pk=patient.pk: rebuild_summary.delay(pk))
+    # The countdown gathers a review round (ten confirmations in a minute) into one rebuild:
+    # the later tasks find the fingerprint unchanged and skip. Eager mode runs at once.
+    transaction.on_commit(lambda pk=patient.pk: rebuild_summary.apply_async((pk,), countdown=SUMMARY_DELAY_SECONDS))
 
 
 def propose_entry(patient: Any, type: str, text: str, source_kind: str, source_id: Any, excerpt: str = "", *,

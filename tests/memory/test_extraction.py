@@ -174,3 +174,20 @@ class ParseExtractionTestCase(MemoryLLMTestCase):
     def test_it_tolerates_prose_around_json(self) -> None:
         items = services.parse_extraction('Gern: {"entries": [{"type": "warning", "text": "Passive Todeswünsche.", "excerpt": "x"}]} Ende.')
         self.assertEqual(items[0]["type"], "warning")
+
+
+class ExtractOutageTestCase(MemoryLLMTestCase):
+    def test_an_outage_fails_the_run_and_reraises_for_the_task_retry(self) -> None:
+        from duktus.llm.errors import GatewayUnavailable
+
+        self.llm.mode = "fail"
+        sid = self.source.add(self.pat, NOTE, self.alice)
+        with self.assertRaises(GatewayUnavailable):
+            services.extract_from_source(source_kind="session", source_id=sid)
+        run = ExtractionRun.objects.get()
+        self.assertEqual((run.status, run.error_kind, run.attempts), ("failed", "unavailable", 1))
+        self.assertFalse(MemoryEntry.objects.exists())
+        # The retry claims the failed run again.
+        self.llm.answers(VALID)
+        self.assertEqual(services.extract_from_source(source_kind="session", source_id=sid).status, "done")
+        self.assertEqual(MemoryEntry.objects.count(), 4)
