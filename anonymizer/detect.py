@@ -1111,7 +1111,21 @@ class Detector:
                     ):
                         continue
                 label = "DATE_BIRTH" if self._birth_before(text, s) else "DATE"
+                # The first part of a range: "vom 4. bis 18.10.21", "13. - 24.10.", "03-06/2022".
+                h = P.RANGE_HEAD.search(text, max(0, s - 18), s) if text[s : s + 1].isdigit() else None
+                if h is not None and (
+                    not 1 <= int(h.group("d")) <= 31
+                    or ("." not in h.group("head") and h.group("conn") in ("und", "bis"))
+                ):
+                    h = None  # "PHQ-9 von 15 und 12.03.": a score, not a day
+                if h is not None and P.SCALE_BEFORE.search(text, max(0, h.start() - 14), h.start()):
+                    h = None  # "GAD-7 12 - 14.03.2024": the score stays
+                if h is not None and rx is P.DATE_NUM and m.group("yy"):
+                    if P.COUNTER_BEFORE.search(text[max(0, h.start() - 16) : h.start()]):
+                        continue  # "Sitzung 3-4/12": a session counter
                 add((4, s, e, label, "regex"))
+                if h is not None:
+                    add((4, h.start("head"), h.end("head"), label, "regex"))
         for m in P.YEAR.finditer(text):
             s, e = m.start(), m.end()
             label = "DATE_BIRTH" if self._birth_before(text, s) else "DATE"

@@ -179,12 +179,19 @@ DATE_TEXT = re.compile(
 # "Sitzung 10/24", "Stunde 3/12": counters, not dates.
 COUNTER_BEFORE = re.compile(
     r"(?:Sitzung|Sitzungen|Stunde|Stunden|Std\.?|Termin|KZT|LZT|Einheit|Einheiten|Nr\.?|Woche|Seite|"
-    r"Kontingent|Probatorik|Zyklus|Zyklen|Block|Gruppe|Modul|Teil|von|Punkte|Score)[ \t:]*$",
+    r"Kontingent|Probatorik|Zyklus|Zyklen|Block|Gruppe|Modul|Teil|von|Punkte|Score)[ \t:]*\Z",
     re.IGNORECASE,
 )
 YEAR = re.compile(
     r"(?<![\w./,:-])(?:19[0-9]{2}|20[0-9]{2})"
     r"(?![\w]|[.,:/-]\d|[ \t]*(?:mg|ml|µg|g\b|kg|m\b|km|€|EUR|Euro|Punkte|kcal|Stunden|Minuten|Schritte))"
+)
+# A scale name or abbreviation right before a number: "PHQ-9: ", "GAD-7 = ", "BDI-II ", "MMST ".
+SCALE_BEFORE = re.compile(r"(?:[A-Z][A-Za-z]*-[0-9IVX]+|[A-Z]{2,}[0-9]*)[ \t]*(?:[:=]|von|mit)?[ \t]*\Z")
+# The first part of a date range, right before the full date: "4. bis ", "13. - ", "05.11-", "06/".
+RANGE_HEAD = re.compile(
+    r"(?<![\w.,/:-])(?P<head>(?P<d>[0-3]?\d)(?:\.(?:[01]?\d\.?)?)?)"
+    r"[ \t]*(?P<conn>-|–|/|bis|und)(?:[ \t]+zum)?[ \t]*\Z"
 )
 BIRTH_CUE = re.compile(
     r"(?:\bgeb(?:oren)?\.?(?:[ \t]*am)?|\bGeburtsdatum|\bGeb\.-Datum|\bGeb\.-Dat\.?|\bGeburtstag|"

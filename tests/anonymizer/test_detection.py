@@ -91,3 +91,23 @@ def test_residual_risk_blocks_rv_number_and_iban_but_not_placeholders(anon: Anon
     risks = anon.residual_risk(text)
     assert [(e.label, e.severity) for e in risks] == [("ID", "block"), ("ID", "block")]
     assert risks[0].text.startswith("DE89") and "150380" in risks[1].text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Aufenthalt vom 4. bis 18.10.21", "Aufenthalt vom [DATUM_1] bis [DATUM_2]"),
+        ("vom 2. bis zum 7.10.2021", "vom [DATUM_1] bis zum [DATUM_2]"),
+        ("Chemotherapie 03-06/2022", "Chemotherapie [DATUM_1]-[DATUM_2]"),
+        ("am 21. und 23.04.2028", "am [DATUM_1] und [DATUM_2]"),
+        ("Bericht:\n03/2020 Verlaufskontrolle", "Bericht:\n[DATUM_1] Verlaufskontrolle"),
+        # scores and session counters next to a range stay
+        ("GAD-7 12 - 14.03.2024", "GAD-7 12 - [DATUM_1]"),
+        ("PHQ-9 von 15 und 12.03.2024", "PHQ-9 von 15 und [DATUM_1]"),
+        ("Sitzung 3-4/12 und Sitzung 10/24", "Sitzung 3-4/12 und Sitzung 10/24"),
+    ],
+)
+def test_date_ranges_at_level_thorough(anon_thorough: Anonymizer, text: str, expected: str) -> None:
+    result = anon_thorough.anonymize(text)
+    assert result.text == expected
+    assert anon_thorough.restore(result.text, result.mapping) == text
