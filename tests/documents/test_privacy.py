@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from documents import services
+from documents.models import Document, DocumentVersion
+from duktus.privacy import erasure, registry
+from tests.base import BaseTestCase
+from tests.documents.helpers import make_document
+from tests.privacy.helpers import IsolatedFilesMixin
+
+
+class DocumentsPrivacyTestCase(IsolatedFilesMixin, BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.doc = make_document(self.patient, self.alice, "sitzungsprotokoll")
+        self.doc = services.update_section(document=self.doc, key="themen", text="Konflikt mit dem Vorgesetzten.", user=self.alice)
+        services.sign_document(document=self.doc, user=self.alice)
+        services.add_addendum(document=self.doc, text="Nachtrag zur Sitzung.", user=self.alice)
+
+    def parts(self) -> dict[str, registry.Part]:
+        return {p.key: p for p in registry.parts()}
+
+    def test_it_exports_documents_and_versions(self) -> None:
+        parts = self.parts()
+        docs = parts["documents"].exporter(self.patient)
+        self.assertEqual(docs[0]["document"], "Sitzungsprotokoll")
+        self.assertEqual(docs[0]["sections"]["Themen und Inhalte"], "Konflikt mit dem Vorgesetzten.")
+        self.assertEqual(docs[0]["content_sha256"], Document.objects.get().content_sha256)
+        versions = parts["document_versions"].exporter(self.patient)
+        self.assertEqual([v["kind"] for v in versions][-2:], ["abgeschlossen und signiert", "Nachtrag"])
+        self.assertEqual(versions[-1]["addendum"], "Nachtrag zur Sitzung.")
+
+    def test_erasure_removes_documents_and_versions(self) -> None:
+        erasure.erase(request=None, patient=self.patient, actor=self.olga, force_reason="Test der Löschung")
+        self.assertFalse(Document.objects.exists())
+        self.assertFalse(DocumentVersion.objects.exists())
