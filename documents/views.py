@@ -48,7 +48,7 @@ def _section_row(document: Document, section: definitions.Section, form: Section
     return {
         "section": section, "key": section.key, "text": text, "form": form,
         "provenance": provenance, "provenance_label": Provenance(provenance).label,
-        "sources": sources, "ai_state": status.get("state", ""), "ai_message": status.get("message", ""),
+        "sources": sources, "feed_titles": [definitions.FEEDS[f] for f in section.feeds], "ai_state": status.get("state", ""), "ai_message": status.get("message", ""),
         "words": len(text.split()), "has_markers": "[fehlt:" in text,
         "too_long": bool(section.max_words and len(text.split()) > section.max_words),
     }
