@@ -683,6 +683,15 @@ ORG_HEADS = frozenset(
         "apotheke",
         "autohaus",
         "kanzlei",
+        "firma",
+        "seniorenheim",
+        "pflegeheim",
+        "altenheim",
+        "altersheim",
+        "kinderheim",
+        "jugendheim",
+        "wohnheim",
+        "seniorenresidenz",
     )
 )
 HOSPITALITY_HEADS = frozenset(
@@ -1069,6 +1078,9 @@ class Detector:
                 add((4, m.start("val") + k.start(), m.start("val") + k.end(), "ID", "cue"))
         for m in P.NORM.finditer(text) if "ISO" in text or "DIN" in text else ():
             add((4, m.start(), m.end(), "ID", "cue"))
+        for m in P.GENERIC_NUMBER_CUE.finditer(text) if "-Nr" in text or "nummer" in text.lower() else ():
+            if not P.ID_FALSE_NEXT.match(text, m.end("code")):
+                add((4, m.start("code"), m.end("code"), "ID", "cue"))
         for m in P.WARD_CODE.finditer(text):
             if m.group() not in self.r.lexicon_caps and m.group().split("-")[0] not in self.r.lexicon_caps:
                 add((4, m.start(), m.end(), "ID", "cue"))
@@ -1602,6 +1614,15 @@ class Detector:
                     ):
                         spans.append((words[end_idx + 1][0], words[end_idx + 1][1], "strong"))
                         end_idx += 2
+                    elif (  # "Dres. Eulenberg & Wachtel"
+                        src == "strong"
+                        and end_idx < n
+                        and sep(end_idx) == " & "
+                        and is_cap(words[end_idx][2])
+                        and not r.is_plain_word(words[end_idx][2])
+                    ):
+                        spans.append((words[end_idx][0], words[end_idx][1], "strong"))
+                        end_idx += 1
                 i = max(end_idx, i + 1)
                 continue
             i += 1
@@ -1821,6 +1842,11 @@ class Detector:
                             c.append((10, ps, words[i + best - 1][1], "LOCATION", "gazetteer"))
                             i += best
                             continue
+                elif "-" in w:
+                    # A town with its district: "Leipzig-Gohlis", "Berlin-Mitte", "Hamburg-Altona".
+                    head, _, rest = low.partition("-")
+                    if head in r.places and rest[:1] and w[len(head) + 1].isupper() and not r.is_plain_word(head):
+                        c.append((10, s, e, "LOCATION", "gazetteer"))
             i += 1
         for m in P_PLACE_CUE_ITER(text):
             s, e = m.start("place"), m.end("place")

@@ -143,6 +143,11 @@ ID_CUE = re.compile(
 )
 # Words after a cue that look like an ID token but are not ("Station 2 Wochen"
 # is handled by requiring the ID token to not be followed by a time unit).
+# Any "...-Nr." / "...nummer" field with a code: "Eingangs-Nr. 55/2024", "Vorgangsnummer: A-1182".
+GENERIC_NUMBER_CUE = re.compile(
+    r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]+(?:-Nr\.?|nummer|-Nummer)[ \t]*:?[ \t]*"
+    r"(?P<code>(?=[A-Za-z0-9./-]*\d)[A-Z0-9](?:[A-Za-z0-9./-]*[A-Za-z0-9])?)"
+)
 WARD_CODE = re.compile(r"(?<=\bauf )[A-Z]{2,5}-?\d{1,3}(?![\w-])")
 # A "Station:" header field; a lone capital letter in it is the ward's section ("Viszeralchirurgie B").
 STATION_FIELD = re.compile(r"^[ \t]*(?:Station|Stat\.)[ \t]*:[ \t]*(?P<val>[^\n]*)", re.MULTILINE)

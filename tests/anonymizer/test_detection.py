@@ -41,7 +41,11 @@ from anonymizer import Anonymizer
             "sie arbeitet bei der sparkasse hannover seit zwei jahren und ist müde",
             "sie arbeitet bei der [ORGANISATION_1] seit zwei jahren und ist müde",
         ),
+        ("Sie wohnt jetzt in einer WG in Leipzig-Gohlis.", "Sie wohnt jetzt in einer WG in [ORT_1]."),
+        ("Er wohnt im Seniorenheim Abendrot.", "Er wohnt im [ORGANISATION_1]."),
+        ("Eingangs-Nr. 55/2024, Vorgangsnummer: A-1182", "Eingangs-Nr. [ID_1], Vorgangsnummer: [ID_2]"),
         # people: author lines, salutations, a subject initial
+        ("Kopie an: Dres. Eulenberg & Wachtel", "Kopie an: Dres. [PERSON_1] & [PERSON_2]"),
         ("Diktiert von Kerstin Mahlmann", "Diktiert von [PERSON_1]"),
         (
             "Pat. Rübsamen klagt über Kopfschmerzen. Rübsamen wurde mobilisiert.",
