@@ -694,6 +694,12 @@ ORG_HEADS = frozenset(
         "seniorenresidenz",
     )
 )
+PERSONAL_ADDRESS = frozenset(("herr", "herrn", "frau", "fr", "hr", "kollege", "kollegin", "schwester", "pfleger"))
+# Sports clubs: "FC Rot-Weiß Erfurt", "TSV 1860 München", "VfL Bochum".
+CLUB = re.compile(
+    r"(?<![\w-])(?:\d\.[ \t]?)?(?:FC|SV|TSV|VfB|VfL|SC|SpVgg|TuS|BSC|FSV|TSG|SSV|ESV|DJK)"
+    r"(?:[ \t]+(?:\d{2,4}|[A-ZÄÖÜ][\w-]*)){1,3}"
+)
 HOSPITALITY_HEADS = frozenset(
     ("restaurant", "gasthaus", "gasthof", "gaststätte", "hotel", "café", "cafe", "kneipe", "wirtshaus", "pension")
 )
@@ -1229,6 +1235,11 @@ class Detector:
             if not self._age_ok(m.group("n")):
                 continue
             add((5, m.start("n"), m.end("n"), "AGE", "regex"))
+        for m in P.AGE_NAME_PAREN.finditer(text):
+            # "Klient (Mustafa, 34)": a name and an age in brackets
+            name = m.group("name")
+            if not self.r.is_plain_word(name) and 0 < int(m.group("n")) < 100:
+                add((5, m.start("n"), m.end("n"), "AGE", "regex"))
         for m in P.AGE_PAREN.finditer(text):
             # "Leon (9)": a number in brackets right after a name-like word
             k = m.start() - 2
@@ -1956,7 +1967,11 @@ class Detector:
                 if lj == "und" and after_fuer and j + 1 < n and words[j + 1][2][0].isupper():
                     j += 1
                     continue
-                if (lj in ("bad", "sankt", "st") or lj in TITLES) and j + 1 < n and words[j + 1][2][0].isupper():
+                if (
+                    (lj in ("bad", "sankt", "st") or (lj in TITLES and lj not in PERSONAL_ADDRESS))
+                    and j + 1 < n
+                    and words[j + 1][2][0].isupper()
+                ):  # "Praxis Dr. Kropka" -- but "Jugendamt Frau Kowalczyk" is a person
                     j += 1
                     continue
                 if not wj[0].isupper():
@@ -2050,6 +2065,10 @@ class Detector:
                 if m is not None:
                     e = m.end()
             c.append((6, s, e, "ORGANIZATION", "org"))
+        for m in CLUB.finditer(text):
+            parts = m.group().split()
+            if len(parts) >= 2 and (parts[1][0].isdigit() or not self.r.is_plain_word(parts[1])):
+                c.append((6, m.start(), m.end(), "ORGANIZATION", "org"))
         for m in WARD_NAME.finditer(text) if any(h in text for h in (" Süd", " Nord", " Ost", " West")) else ():
             c.append((6, m.start("ward"), m.end("ward"), "ORGANIZATION", "ward"))
         for m in EMPLOYER_CUE.finditer(text):

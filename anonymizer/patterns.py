@@ -275,6 +275,7 @@ AGE_YEARS = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,3})[ \t]*(?P<unit>Jahre|Jahren|
 AGE_YEARS_PRE = re.compile(
     r"(?:(?P<pre>\bim Alter von|\bmit|\bAlter:?|\bAlter von|,|\(|\bist|\bwar|\bwird|\bsei|\bwurde)|^|\n)[ \t]*$"
 )
+AGE_NAME_PAREN = re.compile(r"\((?P<name>[A-ZÄÖÜ][\w'’-]+),[ \t]*(?P<n>\d{1,2})(?:[ \t]*(?:J\.|Jahre|J))?\)")
 AGE_PAREN = re.compile(r"(?<=[a-zäöüßğşı] \()(?P<n>\d{1,2})(?:[ \t]*(?:J\.|Jahre|J))?(?=\))")
 # "Ich heiße Sven und bin 34." -- a pronoun is required: "PHQ-9 ist 15" is a score.
 AGE_SELF = re.compile(

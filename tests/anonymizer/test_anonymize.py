@@ -181,6 +181,7 @@ def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
         "Bei M. Crohn und V. a. Depression, Z. n. Suizidversuch; s. o.",
         "MRT und EKG unauffällig, ISO-Kurve normal.",
         "Verlegung auf die Intensivstation.",
+        "Im TV lief Werbung; (Angst, 12) auf der Skala.",
         "„Nein“, sagte Mama. Die Mutter sagte: „Nein.“ Er sagte: „Ich will nicht.“",
     ],
 )

@@ -44,7 +44,10 @@ from anonymizer import Anonymizer
         ("Sie wohnt jetzt in einer WG in Leipzig-Gohlis.", "Sie wohnt jetzt in einer WG in [ORT_1]."),
         ("Er wohnt im Seniorenheim Abendrot.", "Er wohnt im [ORGANISATION_1]."),
         ("Eingangs-Nr. 55/2024, Vorgangsnummer: A-1182", "Eingangs-Nr. [ID_1], Vorgangsnummer: [ID_2]"),
+        ("Er spielt beim FC Rot-Weiß Erfurt.", "Er spielt beim [ORGANISATION_1]."),
         # people: author lines, salutations, a subject initial
+        ("Termin mit Jugendamt Frau Kowalczyk.", "Termin mit Jugendamt Frau [PERSON_1]."),
+        ("Klient (Mustafa, 34) kommt aus Aleppo.", "Klient ([PERSON_1], 30-35) kommt aus [ORT_1]."),
         ("Kopie an: Dres. Eulenberg & Wachtel", "Kopie an: Dres. [PERSON_1] & [PERSON_2]"),
         ("Diktiert von Kerstin Mahlmann", "Diktiert von [PERSON_1]"),
         (
