@@ -20,9 +20,16 @@ def export_patient(patient: Patient) -> list[dict[str, Any]]:
         "city": patient.city, "phone": patient.phone, "email": patient.email,
         "insurance_type": patient.get_insurance_type_display(), "insurer": patient.insurer,
         "insurance_number": patient.insurance_number, "is_minor": patient.is_minor,
-        "guardian_name": patient.guardian_name, "guardian_contact": patient.guardian_contact,
         "treatment_start": _d(patient.treatment_start), "treatment_end": _d(patient.treatment_end),
     }]
+
+
+def export_guardians(patient: Patient) -> list[dict[str, Any]]:
+    """Data about a third party (the guardian): listed separately, may be withheld (§ 630g)."""
+    if not (patient.guardian_name or patient.guardian_contact):
+        return []
+    return [{"guardian_name": patient.guardian_name, "guardian_contact": patient.guardian_contact,
+             "guardian_custody": patient.guardian_custody}]
 
 
 def erase_patient(patient: Patient) -> int:
@@ -81,8 +88,7 @@ MASTER_LABELS = {
     "first_name": "Vorname", "last_name": "Nachname", "birth_date": "Geburtsdatum", "gender": "Geschlecht",
     "street": "Straße", "postal_code": "PLZ", "city": "Ort", "phone": "Telefon", "email": "E-Mail",
     "insurance_type": "Versicherungsart", "insurer": "Krankenkasse", "insurance_number": "Versichertennummer",
-    "is_minor": "Minderjährig", "guardian_name": "Sorgeberechtigte", "guardian_contact": "Kontakt Sorgeberechtigte",
-    "treatment_start": "Behandlungsbeginn", "treatment_end": "Behandlungsende",
+    "is_minor": "Minderjährig", "treatment_start": "Behandlungsbeginn", "treatment_end": "Behandlungsende",
 }
 
 register(Diagnosis, key="diagnoses", title="Diagnosen", exporter=export_diagnoses, eraser=_delete_children(Diagnosis),
@@ -96,6 +102,9 @@ register(ConsentRecord, key="consents", title="Einwilligungen", exporter=export_
                  "note": "Anmerkung"})
 register(AuditEntry, key="access_log", title="Zugriffsprotokoll", exporter=export_access_log, eraser=pseudonymize_audit,
          labels={"at": "Zeitpunkt", "actor": "Person", "action": "Aktion", "object_type": "Objekt"})
+register(Patient, key="guardians", title="Angaben über Dritte: Sorgeberechtigte", category="third_party",
+         exporter=export_guardians, eraser=lambda p: 0,  # the fields go with the patient row
+         labels={"guardian_name": "Name", "guardian_contact": "Kontakt", "guardian_custody": "Sorgerecht"})
 register(Patient, key="master_data", title="Stammdaten", exporter=export_patient, eraser=erase_patient, labels=MASTER_LABELS)
 register(DataKey, key="data_key", title="Schlüssel", exporter=lambda p: [], eraser=erase_data_key)
 

@@ -104,7 +104,9 @@ def export_start(request: HttpRequest, code: Any) -> HttpResponse:
         withheld_reason=form.cleaned_data["withheld_reason"].strip(),
     )
     # The password is shown exactly once, in this response; it is never stored in plaintext.
-    return render(request, "privacy/export_started.html", {"patient": patient, "job": job, "password": password})
+    response = render(request, "privacy/export_started.html", {"patient": patient, "job": job, "password": password})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

@@ -19,6 +19,8 @@ class BrowserExportTestCase(PersonasMixin, StaticLiveServerTestCase):
             sign_in(page, self.live_server_url, self.alice, PASSWORD)
             page.goto(f"{self.live_server_url}/patienten/{self.patient.code}/")
             page.click("#privacy a:has-text('Datenauskunft')")
+            page.wait_for_selector("#separate-parts")
+            page.screenshot(path=str(SCREENSHOTS / "privacy_patient.png"), full_page=True)
             page.click("button:has-text('Datenauskunft erstellen')")
             password = page.inner_text("#export-password").strip()
             page.wait_for_selector("#export-download")
@@ -27,6 +29,10 @@ class BrowserExportTestCase(PersonasMixin, StaticLiveServerTestCase):
                 page.click("#export-download")
             content = Path(info.value.path()).read_bytes()
         with pyzipper.AESZipFile(io.BytesIO(content)) as zf:
+            with self.assertRaises(RuntimeError):  # encrypted: nothing readable without the password
+                zf.read("datenauskunft.json")
             zf.setpassword(password.encode())
             data = json.loads(zf.read("datenauskunft.json"))
+            html = zf.read("datenauskunft.html").decode()
         assert data["parts"]["master_data"][0]["last_name"] == "Berger"
+        assert "Nachname" in html

@@ -235,3 +235,24 @@ class ExportContentTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertIn("$.schema_version: must be '1'", errors)
         self.assertTrue(any("category" in e for e in errors))
         self.assertIn("$.files[0].size: expected integer", errors)
+
+
+class ThirdPartyTestCase(IsolatedFilesMixin, BaseTestCase):
+    def test_guardian_data_is_listed_separately_and_withholdable(self) -> None:
+        from tests.base import make_patient
+
+        minor = make_patient(self.practice, therapist=self.alice, last_name="Klein", is_minor=True,
+                             guardian_name="Gerda Klein", guardian_contact="0170 1234567", guardian_custody="gemeinsam")
+        data, _ = export.collect(minor, [])
+        self.assertNotIn("guardian_name", data["parts"]["master_data"][0])
+        self.assertEqual(data["separate_parts"]["guardians"]["rows"][0]["guardian_name"], "Gerda Klein")
+        self.assertEqual(data["separate_parts"]["guardians"]["category"], "third_party")
+        withheld, _ = export.collect(minor, ["third_party"], withheld_reason="Schutz der Rechte Dritter")
+        self.assertEqual(withheld["separate_parts"]["guardians"], {
+            "title": "Angaben über Dritte: Sorgeberechtigte", "category": "third_party", "withheld": True, "rows": []})
+        self.assertNotIn("Gerda", json.dumps(withheld))
+        html = export.render_record(withheld)
+        self.assertIn("Schutz der Rechte Dritter", html)
+        self.assertNotIn("Gerda", html)
+        r = self.client.get(reverse("privacy:patient", args=[minor.code]))
+        self.assertContains(r, "Angaben über Dritte: Sorgeberechtigte: 1 Eintrag (")
