@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
@@ -85,28 +86,37 @@ class Hit:
 
 def nearest(patient: Any, vector: list[float], backend: str, *, k: int = 5,
             statuses: tuple[str, ...] = (EntryStatus.CONFIRMED,)) -> list[Hit]:
-    """Exact cosine scan over one patient's vectors of one backend (index memory_vector_patient_idx).
+    """Exact cosine scan over one patient's vectors of one backend (index memory_vector_patient_idx),
+    then the k entries by primary key.
 
-    The WHERE clause names practice and patient: an entry of another practice can never be
+    Both WHERE clauses name practice and patient: an entry of another practice can never be
     returned, whatever its text. No ANN index: pgvector 0.6's filtered HNSW can return fewer
     than k rows, while the exact scan over one patient's few thousand rows is fast.
     """
-    rows = (MemoryVector.objects
-            .filter(practice_id=patient.practice_id, patient_id=patient.pk, backend=backend,
-                    entry__status__in=statuses)
-            .annotate(distance=CosineDistance("embedding", vector))
-            .order_by("distance")
-            .select_related("entry")[:k])
+    top = list(MemoryVector.objects
+               .filter(practice_id=patient.practice_id, patient_id=patient.pk, backend=backend, status__in=statuses)
+               .annotate(distance=CosineDistance("embedding", vector))
+               .order_by("distance")
+               .values_list("entry_id", "distance")[:k])
+    found = {e.pk: e for e in entries(patient).filter(pk__in=[pk for pk, _ in top])}
     hits = []
-    for row in rows:
-        row.entry.patient = patient
-        hits.append(Hit(entry=row.entry, score=1.0 - float(row.distance)))
+    for pk, distance in top:
+        entry = found.get(pk)
+        if entry is not None:
+            entry.patient = patient
+            hits.append(Hit(entry=entry, score=1.0 - float(distance)))
     return hits
 
 
 def unsearchable_count(patient: Any, backend: str) -> int:
-    """Non-rejected entries without a vector of the current backend (missing or stale)."""
-    return entries(patient).exclude(status=EntryStatus.REJECTED).exclude(vector__backend=backend).count()
+    """Non-rejected entries without a vector of the current backend (missing or stale): two
+    index-backed counts in one round trip instead of an anti-join over the patient's rows."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT count(*) FROM memory_memoryentry WHERE practice_id = %s AND patient_id = %s AND status <> %s)"
+            " - (SELECT count(*) FROM memory_memoryvector WHERE practice_id = %s AND patient_id = %s AND backend = %s)",
+            [patient.practice_id, patient.pk, EntryStatus.REJECTED, patient.practice_id, patient.pk, backend])
+        return max(int(cur.fetchone()[0]), 0)
 
 
 def section(patient: Any) -> dict[str, Any]:

@@ -180,7 +180,7 @@ def embed_entries(entries: list[MemoryEntry], *, user: Any = None) -> int:
         for entry, vec in zip(todo, res.vectors, strict=True):
             MemoryVector.objects.update_or_create(
                 entry=entry, defaults={"practice_id": entry.practice_id, "patient_id": entry.patient_id,
-                                       "backend": res.backend, "embedding": vec})
+                                       "backend": res.backend, "status": entry.status, "embedding": vec})
     return len(todo)
 
 
@@ -279,6 +279,8 @@ def change_status(*, entry: MemoryEntry, status: str, user: Any = None, request:
             setattr(entry, k, v)
         if status == EntryStatus.REJECTED:
             remove_vector(entry)
+        else:
+            MemoryVector.objects.filter(entry=entry).update(status=status)
         audit.record(request, f"memory.{status}", patient=entry.patient, obj=entry, actor=u, detail=entry.type)
         if was_confirmed or status == EntryStatus.CONFIRMED:
             _changed_confirmed(entry.patient)

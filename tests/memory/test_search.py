@@ -63,16 +63,19 @@ class IsolationTestCase(BaseTestCase):
             hits = queries.nearest(self.patient, vector, services.OFFLINE_BACKEND, k=10, statuses=queries.SEARCHABLE)
         self.assertEqual([h.entry.pk for h in hits], [mine.pk])
         self.assertAlmostEqual(hits[0].score, 1.0, places=5)
-        sql = ctx.captured_queries[-1]["sql"]
-        self.assertIn(f'"memory_memoryvector"."practice_id" = {self.practice.pk}', sql)
-        self.assertIn(f'"memory_memoryvector"."patient_id" = {self.patient.pk}', sql)
-        self.assertIn("LIMIT 10", sql)
+        scan, fetch = (q["sql"] for q in ctx.captured_queries[-2:])
+        self.assertIn(f'"memory_memoryvector"."practice_id" = {self.practice.pk}', scan)
+        self.assertIn(f'"memory_memoryvector"."patient_id" = {self.patient.pk}', scan)
+        self.assertIn("LIMIT 10", scan)
+        self.assertIn(f'"memory_memoryentry"."practice_id" = {self.practice.pk}', fetch)
+        self.assertIn(f'"memory_memoryentry"."patient_id" = {self.patient.pk}', fetch)
+        sql = scan
         # The same statement with the other practice's id finds only theirs, with the same score.
         other_sql = sql.replace(f'"practice_id" = {self.practice.pk}', f'"practice_id" = {self.practice_b.pk}').replace(
             f'"patient_id" = {self.patient.pk}', f'"patient_id" = {other.pk}')
         with connection.cursor() as cur:
             cur.execute(other_sql)
-            found = {row[1] for row in cur.fetchall()}  # entry_id column
+            found = {row[0] for row in cur.fetchall()}  # entry_id column
         self.assertEqual(found, {t.pk for t in theirs})
         # A patient object pointing at the other practice (a bug elsewhere) still finds nothing of A's.
         forged = make_patient(self.practice_b, therapist=self.charlie)

@@ -161,3 +161,15 @@ class GoalsTestCase(BaseTestCase):
         with self.assertRaisesMessage(services.ChangeRefused, "kein Therapieziel"):
             services.update_goal(goal=fact, attainment=1)
         self.assertEqual(MemoryEntry.objects.filter(type="therapeutic_goal").count(), 1)
+
+
+class VectorStatusTestCase(BaseTestCase):
+    def test_the_vector_follows_the_entry_status(self) -> None:
+        entry = make_entry(self.patient)
+        self.assertEqual(MemoryVector.objects.get(entry=entry).status, "proposed")
+        services.confirm_entry(entry=entry)
+        self.assertEqual(MemoryVector.objects.get(entry=entry).status, "confirmed")
+        services.mark_outdated(entry=entry)
+        self.assertEqual(MemoryVector.objects.get(entry=entry).status, "outdated")
+        services.edit_entry(entry=entry, data={"text": "Neuer Text für den Eintrag."})
+        self.assertEqual(MemoryVector.objects.get(entry=entry).status, "outdated")
