@@ -136,3 +136,29 @@ class LetterheadForm(forms.Form):
         except services.InvalidLogo as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
+
+
+class GoalForm(forms.Form):
+    """A SMART therapy goal; stored as a memory entry (memory.services.create_goal)."""
+
+    text = forms.CharField(label="Ziel (spezifisch)", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    measure = forms.CharField(label="Messkriterium (messbar)", required=False, max_length=2000)
+    baseline = forms.CharField(label="Ausgangslage", required=False, max_length=2000)
+    target = forms.CharField(label="Zielzustand (erreichbar)", required=False, max_length=2000)
+    relevance = forms.CharField(label="Bedeutung für die Patientin / den Patienten (relevant)", required=False, max_length=2000)
+    due = forms.DateField(label="Zieldatum (terminiert)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].error_messages["required"] = "Bitte das Ziel beschreiben."
+        self.fields["due"].error_messages["invalid"] = "Bitte ein gültiges Datum eingeben."
+
+
+class AttainmentForm(forms.Form):
+    scale = forms.ChoiceField(label="Skala", choices=[("percent", "Prozent (0–100 %)"), ("gas", "GAS (−2 bis +2)")])
+    value = forms.IntegerField(label="Zielerreichung")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["value"].error_messages["required"] = "Bitte die Zielerreichung eingeben."
+        self.fields["value"].error_messages["invalid"] = "Die Zielerreichung muss eine ganze Zahl sein."

@@ -4,10 +4,10 @@ documents of a patient, readable diffs between versions.
 Material is plaintext for the therapist's screen and for the gateway (which anonymizes). It never
 goes to logs, task arguments or caches.
 
-Data sources in this version: Stammdaten (age, gender, insurance type — never the name),
-diagnoses, questionnaire results and trends, Bewilligungen, crisis events and the Krisenplan.
-Session notes ("sessions") and memory entries/therapy goals ("goals", "memory") are left out
-until those apps provide them; a section fed only by them gets "[fehlt: …]" markers.
+Data sources: Stammdaten (age, gender, insurance type — never the name), diagnoses,
+questionnaire results and trends, Bewilligungen, crisis events and the Krisenplan, session notes
+(sessions app; private process notes never), therapy goals and confirmed memory entries (memory
+app). A section whose feeds are all empty gets "[fehlt: …]" markers instead of a draft.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ class Material:
     feed: str
     lines: list[str] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
+    # The structured part pre-filled into hand-written drafts (dates, numbers, codes); None: all lines.
+    structured: list[str] | None = None
 
     @property
     def title(self) -> str:
@@ -221,6 +223,76 @@ def _crisis(patient: Any, since: dt.date | None) -> Material:
     return m
 
 
+MAX_NOTE_CHARS = 1500  # per session note in the material (the model's context is finite)
+MAX_SESSIONS = 12  # newest sessions in the material; the count line covers all of them
+
+
+def _sessions(patient: Any, since: dt.date | None) -> Material:
+    from sessions import queries as session_queries
+
+    m = Material("sessions", structured=[])
+    rows = [s for s in session_queries.sessions_of(patient) if s.is_done and (since is None or s.date >= since)]
+    if not rows:
+        return m
+    period = f" seit {de_date(since)}" if since else ""
+    count = f"Dokumentierte Sitzungen{period}: {len(rows)} (zuletzt am {de_date(rows[0].date)})"
+    m.lines.append(count)
+    m.structured.append(count)
+    for s in reversed(rows[:MAX_SESSIONS]):
+        label = f"Sitzung {s.contingent_label} am {de_date(s.date)}" if s.contingent_label else f"Sitzung am {de_date(s.date)}"
+        head = f"{label} ({s.get_setting_display()}, {s.duration_minutes} Min.)"
+        m.structured.append(head)
+        note = (s.note or "").strip()
+        if len(note) > MAX_NOTE_CHARS:
+            note = note[:MAX_NOTE_CHARS].rsplit(" ", 1)[0] + " […]"
+        m.lines.append(f"{head}: {note}" if note else f"{head}: (keine Notiz)")
+        m.sources.append(SourceRef("session", str(s.code), label))
+    return m
+
+
+def goal_line(goal: Any) -> str:
+    parts = [f"Ziel: {goal.text}"]
+    for label, value in (("Messkriterium", goal.goal_measure), ("Ausgangslage", goal.goal_baseline),
+                         ("Zielzustand", goal.goal_target), ("Bedeutung", goal.goal_relevance)):
+        if value:
+            parts.append(f"{label}: {value}")
+    if goal.goal_due:
+        parts.append(f"bis {de_date(goal.goal_due)}")
+    if goal.attainment is not None:
+        parts.append(f"Zielerreichung {goal.attainment_display}" + (f" am {de_date(goal.attainment_on)}" if goal.attainment_on else ""))
+    else:
+        parts.append("Zielerreichung noch nicht eingeschätzt")
+    if goal.status == "outdated":
+        parts.append("nicht mehr aktuell")
+    return "; ".join(parts)
+
+
+def goals(patient: Any) -> list[Any]:
+    from memory import queries as memory_queries
+
+    return memory_queries.goals_for_patient(patient, include_outdated=True)
+
+
+def _goals(patient: Any, since: dt.date | None) -> Material:
+    m = Material("goals")
+    for g in goals(patient):
+        m.lines.append(goal_line(g))
+        m.sources.append(SourceRef("goal", str(g.code), f"Therapieziel vom {de_date(g.date)}"))
+    return m
+
+
+def _memory(patient: Any, since: dt.date | None) -> Material:
+    from memory import queries as memory_queries
+    from memory.models import EntryType
+
+    m = Material("memory", structured=[])
+    types = tuple(t for t in EntryType.values if t != EntryType.THERAPEUTIC_GOAL)
+    for e in reversed(memory_queries.confirmed_entries(patient, types=types)):
+        m.lines.append(f"{e.get_type_display()} ({de_date(e.date)}): {e.text}")
+        m.sources.append(SourceRef("memory", str(e.code), f"{e.get_type_display()} vom {de_date(e.date)}"))
+    return m
+
+
 PROVIDERS = {
     "patient": _patient,
     "diagnoses": _diagnoses,
@@ -228,9 +300,10 @@ PROVIDERS = {
     "trends": _trends,
     "approvals": _approvals,
     "crisis": _crisis,
+    "sessions": _sessions,
+    "goals": _goals,
+    "memory": _memory,
 }
-# Feeds whose data is plain structure (dates, codes, scores): pre-filled into hand-written drafts.
-STRUCTURED = ("patient", "diagnoses", "assessments", "trends", "approvals", "crisis")
 
 
 def material(patient: Any, feeds: tuple[str, ...], *, since: dt.date | None = None) -> list[Material]:
@@ -257,8 +330,9 @@ def prefill(patient: Any, section: definitions.Section, *, since: dt.date | None
     """Hand-written start: the structured data of the section's feeds as lines."""
     lines: list[str] = []
     sources: list[SourceRef] = []
-    for m in material(patient, tuple(f for f in section.feeds if f in STRUCTURED), since=since):
-        lines += [f"- {line}" for line in m.lines]
+    for m in material(patient, section.feeds, since=since):
+        structured = m.lines if m.structured is None else m.structured
+        lines += [f"- {line}" for line in structured]
         sources += m.sources
     return "\n".join(lines), sources
 
@@ -282,6 +356,8 @@ def versions(document: Document) -> list[DocumentVersion]:
 
 def source_url(patient: Any, ref: dict[str, str]) -> str:
     """Where the therapist opens a source: the questionnaire trend page, or the source view."""
+    if ref.get("kind") == "session":
+        return reverse("sessions:detail", args=[ref["code"]])
     if ref.get("kind") == "trend":
         return reverse("assessments:trend", args=[patient.code, ref["code"]])
     if ref.get("kind") == "assessment":
@@ -323,6 +399,15 @@ def source_detail(patient: Any, kind: str, code: str) -> tuple[str, list[str]] |
         return "Krisenplan", [line for line in _crisis(patient, None).lines if line.startswith("Krisenplan")]
     if kind == "patient":
         return "Stammdaten (ohne Namen)", _patient(patient, None).lines
+    if kind in ("goal", "memory"):
+        from memory import queries as memory_queries
+
+        entry = memory_queries.entry_for_patient(patient, code)
+        if entry is None:
+            return None
+        if entry.is_goal:
+            return f"Therapieziel vom {de_date(entry.date)}", goal_line(entry).split("; ")
+        return f"{entry.get_type_display()} vom {de_date(entry.date)}", [entry.text, *([entry.excerpt] if entry.excerpt else [])]
     if kind == "assessment":
         from assessments.models import Administration
 

@@ -23,7 +23,11 @@ urlpatterns = [
     path("<uuid:code>/signieren/", views.sign, name="sign"),
     path("<uuid:code>/nachtrag/", views.addendum, name="addendum"),
     path("<uuid:code>/pdf/", views.pdf_download, name="pdf"),
-    path("<uuid:code>/quelle/<slug:kind>/<str:source_code>/", views.source, name="source"),
+    path("<uuid:code>/quelle/<slug:kind>/<uuid:source_code>/", views.source, name="source"),
+    # Therapy goals (they live in memory; the Therapieplan reads and writes them)
+    path("<uuid:code>/ziele/", views.goal_add, name="goal_add"),
+    path("<uuid:code>/ziele/<uuid:goal_code>/", views.goal_update, name="goal_update"),
+    path("<uuid:code>/ziele/uebernehmen/<slug:key>/", views.goals_apply, name="goals_apply"),
     # Practice
     path("briefkopf/", views.letterhead, name="letterhead"),
     path("briefkopf/logo/", views.letterhead_logo, name="letterhead_logo"),

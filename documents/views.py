@@ -12,7 +12,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from documents import definitions, queries, services
 from documents.access import get_document_for_user, get_version, require_owner
-from documents.forms import AddendumForm, LetterheadForm, NewDocumentForm, SectionForm, SignForm, VariantForm
+from documents.forms import (
+    AddendumForm,
+    AttainmentForm,
+    GoalForm,
+    LetterheadForm,
+    NewDocumentForm,
+    SectionForm,
+    SignForm,
+    VariantForm,
+)
 from documents.models import Document, PracticeLetterhead, Provenance
 from duktus import audit
 from duktus.models import CLINICAL_ROLES, Role
@@ -45,7 +54,12 @@ def _section_row(document: Document, section: definitions.Section, form: Section
             "documents:source", args=[document.code, ref["kind"], ref["code"]])
         sources.append({**ref, "url": url})
     status = (document.ai_status or {}).get(section.key) or {}
+    goals = []
+    if section.goals_editor:
+        goals = [{"goal": g, "line": queries.goal_line(g), "form": AttainmentForm(prefix=str(g.code), initial={
+            "scale": g.attainment_scale or "percent", "value": g.attainment})} for g in queries.goals(document.patient)]
     return {
+        "goals": goals, "goal_form": GoalForm() if section.goals_editor else None,
         "section": section, "key": section.key, "text": text, "form": form,
         "provenance": provenance, "provenance_label": Provenance(provenance).label,
         "sources": sources, "feed_titles": [definitions.FEEDS[f] for f in section.feeds], "ai_state": status.get("state", ""), "ai_message": status.get("message", ""),
@@ -278,7 +292,7 @@ def pdf_download(request: HttpRequest, code: Any) -> HttpResponse:
 @practice_view(roles=CLINICAL)
 def source(request: HttpRequest, code: Any, kind: str, source_code: str) -> HttpResponse:
     document = get_document_for_user(request, code)
-    found = queries.source_detail(document.patient, kind, source_code)
+    found = queries.source_detail(document.patient, kind, str(source_code))
     if found is None:
         return render(request, "404.html", status=404)
     title, lines = found
@@ -315,3 +329,75 @@ def letterhead_logo(request: HttpRequest) -> HttpResponse:
     if head is None or not head.logo:
         return HttpResponse(status=404)
     return HttpResponse(bytes(head.logo), content_type=head.logo_mime or "image/png")
+
+
+# --- therapy goals (memory entries of type therapeutic_goal) ----------------------------------------
+
+
+def _goals_section(document: Document) -> definitions.Section | None:
+    template = services.template_of(document)
+    return next((s for s in template.sections(document.variant) if s.goals_editor), None)
+
+
+@require_POST
+@practice_view(roles=CLINICAL)
+def goal_add(request: HttpRequest, code: Any) -> HttpResponse:
+    from memory import services as memory_services
+    from memory.models import SourceKind
+
+    document = get_document_for_user(request, code)
+    section = _goals_section(document)
+    if section is None or document.is_locked:
+        return _page(request, document, status=422, error="In diesem Dokument werden keine Therapieziele bearbeitet.")
+    form = GoalForm(request.POST)
+    if not form.is_valid():
+        return _page(request, document, status=422, error="Bitte die Angaben zum Ziel prüfen: " + next(iter(form.errors.values()))[0])
+    d = form.cleaned_data
+    try:
+        memory_services.create_goal(patient=document.patient, text=d["text"], measure=d["measure"], baseline=d["baseline"],
+                                    target=d["target"], relevance=d["relevance"], due=d["due"],
+                                    source_kind=SourceKind.DOCUMENT, source_id=document.code, user=request.user,
+                                    request=request)
+    except memory_services.ChangeRefused as exc:
+        return _page(request, document, status=422, error=str(exc))
+    messages.success(request, "Therapieziel gespeichert.")
+    return redirect(f"{document.get_absolute_url()}#section-{section.key}")
+
+
+@require_POST
+@practice_view(roles=CLINICAL)
+def goal_update(request: HttpRequest, code: Any, goal_code: Any) -> HttpResponse:
+    from memory import queries as memory_queries
+    from memory import services as memory_services
+
+    document = get_document_for_user(request, code)
+    section = _goals_section(document)
+    goal = memory_queries.entry_for_patient(document.patient, goal_code)
+    if goal is None or not goal.is_goal:
+        return render(request, "404.html", status=404)
+    if section is None or document.is_locked:
+        return _page(request, document, status=422, error="In diesem Dokument werden keine Therapieziele bearbeitet.")
+    form = AttainmentForm(request.POST, prefix=str(goal.code))
+    if not form.is_valid():
+        return _page(request, document, status=422, error=next(iter(form.errors.values()))[0])
+    try:
+        memory_services.update_goal(goal=goal, attainment_scale=form.cleaned_data["scale"],
+                                    attainment=form.cleaned_data["value"], user=request.user, request=request)
+    except memory_services.ChangeRefused as exc:
+        return _page(request, document, status=422, error=str(exc))
+    messages.success(request, "Zielerreichung gespeichert.")
+    return redirect(f"{document.get_absolute_url()}#section-{section.key}")
+
+
+@require_POST
+@practice_view(roles=CLINICAL)
+def goals_apply(request: HttpRequest, code: Any, key: str) -> HttpResponse:
+    """Write the current goals (from memory) into the goals section as its text."""
+    document = get_document_for_user(request, code)
+    section = services.template_of(document).section(document.variant, key)
+    if section is None or document.is_locked or "goals" not in section.feeds:
+        return _page(request, document, status=422, error="Dieser Abschnitt kann keine Ziele übernehmen.")
+    text, _ = queries.prefill(document.patient, section, since=queries.since_for(document))
+    services.update_section(document=document, key=key, text=text, user=request.user, request=request, autosave=False)
+    messages.success(request, "Die aktuellen Therapieziele wurden in den Abschnitt übernommen.")
+    return redirect(f"{document.get_absolute_url()}#section-{key}")
