@@ -148,8 +148,13 @@ def _patients_qs(membership: Any) -> QuerySet[Any]:
 
 
 def _share_practice(rows: list[Any], membership: Any) -> None:
+    """One patient instance per patient (its data key is unwrapped once, not once per row),
+    sharing the request's practice instance."""
+    patients: dict[int, Any] = {}
     for r in rows:
-        r.patient.practice = membership.practice
+        patient = patients.setdefault(r.patient_id, r.patient)
+        patient.practice = membership.practice
+        r.patient = patient
 
 
 @dataclass
@@ -192,6 +197,7 @@ def reliable_deteriorations(membership: Any) -> list[DashboardRow]:
     latest = list(
         Administration.objects.filter(patient__in=_patients_qs(membership))
         .select_related("patient__data_key")
+        .defer("answers", "context", "total", "severity", "flags")  # only `details` is needed
         .order_by("patient_id", "instrument", "-administered_on", "-created_at", "-id")
         .distinct("patient_id", "instrument")
     )
