@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 PRIVACY_RETENTION_YEARS = max(envint("PRIVACY_RETENTION_YEARS", 10), 10)
 # How long backups are kept: old master key versions are destroyed after this window.
 PRIVACY_BACKUP_WINDOW_DAYS = envint("PRIVACY_BACKUP_WINDOW_DAYS", 30)
+# Uploads in progress (above FILE_UPLOAD_MAX_MEMORY_SIZE) land here instead of /tmp, so the daily
+# retention job can delete what an aborted request left behind after 24 hours.
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE = {
     "privacy-retention-daily": {"task": "privacy.retention_run", "schedule": 24 * 60 * 60},
     "privacy-destroy-keys-hourly": {"task": "privacy.destroy_due_keys", "schedule": 60 * 60},

@@ -19,9 +19,9 @@ from duktus.privacy import settings as privacy_settings
 
 NOTICE_PERIOD = dt.timedelta(days=30)
 TEMP_TTL = dt.timedelta(hours=24)
-# Folders under VAR_DIR for temporary files (exports live in export.export_dir()). An app that
-# keeps uploads in progress elsewhere adds its folder name with register_temp_dir().
-_TEMP_DIRS: list[str] = ["uploads", "tmp"]
+# Folders under VAR_DIR for temporary files (exports live in export.export_dir(); uploads in
+# progress in FILE_UPLOAD_TEMP_DIR). An app with its own temp folder adds it with register_temp_dir().
+_TEMP_DIRS: list[str] = ["tmp"]
 
 
 def register_temp_dir(name: str) -> None:
@@ -75,8 +75,10 @@ def delete_old_audit_entries(*, now: dt.datetime, dry_run: bool = False) -> int:
 
 def delete_old_temp_files(*, now: dt.datetime, dry_run: bool = False) -> int:
     count = 0
-    for name in _TEMP_DIRS:
-        root = Path(settings.VAR_DIR) / name
+    roots = [Path(settings.VAR_DIR) / name for name in _TEMP_DIRS]
+    if getattr(settings, "FILE_UPLOAD_TEMP_DIR", None):
+        roots.append(Path(settings.FILE_UPLOAD_TEMP_DIR))
+    for root in roots:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*"), reverse=True):  # files before their folders

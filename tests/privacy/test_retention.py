@@ -47,6 +47,22 @@ class RetentionRunTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertEqual(RetentionReport.objects.count(), 3)
         self.assertNotIn("Schaltjahr", str(RetentionReport.objects.last().counts))
 
+    def test_practice_retention_setting_postpones_erasure(self) -> None:
+        from duktus.privacy import settings as privacy_settings
+
+        privacy_settings.update(practice=self.practice, user=self.olga, record_retention_years=12,
+                                audit_retention_years=10, backup_window_days=30, backup_note="")
+        # 2016-02-29 + 12 years = 2028-02-29 (a leap year again): erased from 2028-03-30
+        with time_machine.travel(_at(2026, 6, 1)):
+            self.assertEqual(retention.run().counts["erased"], 0)
+            self.assertEqual(retention.notices_for(self.practice), [])
+        with time_machine.travel(_at(2028, 3, 29)):
+            report = retention.run()
+        self.assertEqual((report.counts["noticed"], report.counts["erased"]), (1, 0))
+        with time_machine.travel(_at(2028, 3, 30)):
+            self.assertEqual(retention.run().counts["erased"], 1)
+        self.assertFalse(Patient.objects.filter(pk=self.leap.pk).exists())
+
     def test_dry_run_changes_nothing(self) -> None:
         out = io.StringIO()
         with time_machine.travel(_at(2026, 6, 1)):
@@ -103,6 +119,26 @@ class RetentionRunTestCase(IsolatedFilesMixin, BaseTestCase):
         fresh.write_bytes(b"x")
         report = retention.run()
         self.assertEqual(report.counts["exports_deleted"], 1)
+        self.assertFalse(old.exists())
+        self.assertTrue(fresh.exists())
+
+    def test_it_deletes_old_uploads_in_progress(self) -> None:
+        from pathlib import Path
+
+        from django.conf import settings
+
+        uploads = Path(settings.VAR_DIR) / "uploads"
+        uploads.mkdir(exist_ok=True)
+        with self.settings(FILE_UPLOAD_TEMP_DIR=str(uploads)):
+            old = uploads / "abc.upload"
+            old.write_bytes(b"x")
+            stamp = (timezone.now() - dt.timedelta(hours=25)).timestamp()
+            os.utime(old, (stamp, stamp))
+            fresh = uploads / "def.upload"
+            fresh.write_bytes(b"x")
+            self.assertEqual(retention.run(dry_run=True).counts["temp_files_deleted"], 1)
+            self.assertTrue(old.exists())
+            self.assertEqual(retention.run().counts["temp_files_deleted"], 1)
         self.assertFalse(old.exists())
         self.assertTrue(fresh.exists())
 
