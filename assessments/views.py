@@ -217,7 +217,8 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
         except services.LinkUnusable:
             return _dead_link(request)
         return _public(request, "assessments/public/thanks.html", {
-            "practice_name": patient.practice.name, "risk": adm.has_safety_flag, "emergency_numbers": EMERGENCY_NUMBERS,
+            "practice_name": patient.practice.name, "practice_phone": patient.practice.phone,
+            "risk": adm.has_safety_flag, "emergency_numbers": EMERGENCY_NUMBERS,
         })
     return _public(request, "assessments/public/form.html", ctx)
 

@@ -122,6 +122,13 @@ class FillTestCase(BaseTestCase):
         self.assertContains(r, "nicht sofort")
         self.assertEqual(CrisisEvent.objects.filter(patient=self.patient, status="open").count(), 1)
 
+    def test_risk_thank_you_page_offers_the_practice_phone(self) -> None:
+        self.practice.phone = "030 1234567"
+        self.practice.save(update_fields=["phone"])
+        r = self.client.post(self.url(), post_items(PHQ9_ITEM9))
+        self.assertContains(r, 'href="tel:0301234567"')
+        self.assertContains(r, "spätestens bei Ihrem nächsten Termin")
+
     def test_invalid_answers_keep_the_link_open(self) -> None:
         r = self.client.post(self.url(), post_items(PHQ9_CLEAN[:5]))
         self.assertContains(r, "Item 6: Antwort fehlt.", status_code=422)
