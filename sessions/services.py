@@ -91,11 +91,17 @@ class SaveResult:
     crisis: bool  # a crisis event is open for this session's note (banner must show)
 
 
+def normalize_newlines(text: str) -> str:
+    """Browsers send textarea line breaks as CRLF; store LF only."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def save_note(*, session: TherapySession, text: str, revision: int, field: str = "note", request: Any = None) -> SaveResult:
     """Autosave. The note is editable only while the session runs (afterwards: corrections);
     process notes always. A stale `revision` (another window saved in between) is refused."""
     if field not in ("note", "process_notes"):
         raise SessionError("Unbekanntes Feld.")
+    text = normalize_newlines(text)
     if field == "note" and session.status != Status.RUNNING:
         raise SessionError("Die Sitzung ist abgeschlossen – Änderungen bitte als Korrektur erfassen.")
     now = timezone.now()
@@ -162,6 +168,7 @@ def correct_note(*, session: TherapySession, text: str, reason: str, request: An
     original and every earlier version stay readable."""
     if session.status != Status.DONE:
         raise SessionError("Korrekturen gibt es erst nach Abschluss der Sitzung.")
+    text = normalize_newlines(text)
     user = getattr(request, "user", None)
     with transaction.atomic():
         locked = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -389,7 +396,7 @@ def decide(*, item: AIRequest, decision: str, text: str = "", request: Any = Non
         if decision != AIRequest.Decision.REJECTED:
             if session.status != Status.RUNNING:
                 raise SessionError("Die Sitzung ist abgeschlossen – Vorschläge können nicht mehr übernommen werden.")
-            body = (text if decision == AIRequest.Decision.EDITED else item.answer).strip()
+            body = normalize_newlines(text if decision == AIRequest.Decision.EDITED else item.answer).strip()
             if not body:
                 raise SessionError("Der übernommene Text ist leer.")
             block = ai_block(body, edited=decision == AIRequest.Decision.EDITED, when=timezone.localtime())
@@ -427,7 +434,7 @@ def split_ai_segments(note: str) -> list[tuple[bool, str, str]]:
             out.append((False, "", rest[:start]))
         header_end = rest.find("\n", start)
         header_end = header_end if 0 <= header_end < end else start + len(AI_BEGIN)
-        out.append((True, rest[start:header_end].strip("⟦⟧ "), rest[header_end:end].strip("\n")))
+        out.append((True, rest[start:header_end].strip().strip("⟦⟧").strip(), rest[header_end:end].strip("\r\n")))
         rest = rest[end + len(AI_END):]
 
 

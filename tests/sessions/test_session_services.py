@@ -139,3 +139,21 @@ class SessionModelTestCase(BaseTestCase):
         session = make_session(self.patient, self.alice, note="Vertraulich")
         self.assertNotIn("Vertraulich", str(session))
         self.assertTrue(str(TherapySession.objects.get(pk=session.pk)).startswith("TherapySession "))
+
+
+class AIMarkingTestCase(BaseTestCase):
+    def test_segments_keep_ai_text_apart(self) -> None:
+        import datetime as _dt
+
+        block = services.ai_block("Vorschlag A", edited=False, when=_dt.datetime(2026, 3, 2, 10, 15))
+        note = f"Eigene Notiz.\n\n{block}\nNachtrag."
+        self.assertEqual(services.split_ai_segments(note), [
+            (False, "", "Eigene Notiz.\n\n"),
+            (True, "KI-generiert, übernommen 02.03.2026 10:15, unverändert", "Vorschlag A"),
+            (False, "", "\nNachtrag."),
+        ])
+
+    def test_browser_line_breaks_are_stored_as_lf(self) -> None:
+        session = make_session(self.patient, self.alice)
+        services.save_note(session=session, text="Zeile 1\r\nZeile 2", revision=0, request=fake_request(self.alice, self.practice))
+        self.assertEqual(reload(session).note, "Zeile 1\nZeile 2")
