@@ -25,9 +25,14 @@ from django.utils import timezone
 from assessments import queries as assessment_queries
 from assessments import scoring
 from assessments.instruments import FLAG_LABELS_DE, INSTRUMENTS
+from assessments.models import Administration
 from documents import definitions
 from documents.models import Document, DocumentStatus, DocumentVersion
+from memory import queries as memory_queries
+from memory.models import EntryType
+from patients.crisis import CrisisEvent, SafetyPlan
 from patients.models import Approval, Diagnosis
+from sessions import queries as session_queries
 
 
 def de_date(day: dt.date | dt.datetime | None) -> str:
@@ -199,8 +204,6 @@ def _approvals(patient: Any, since: dt.date | None) -> Material:
 
 
 def _crisis(patient: Any, since: dt.date | None) -> Material:
-    from patients.crisis import CrisisEvent, SafetyPlan
-
     m = Material("crisis")
     for e in CrisisEvent.objects.filter(patient=patient).order_by("raised_at", "id"):
         e.patient = patient
@@ -228,8 +231,6 @@ MAX_SESSIONS = 12  # newest sessions in the material; the count line covers all 
 
 
 def _sessions(patient: Any, since: dt.date | None) -> Material:
-    from sessions import queries as session_queries
-
     m = Material("sessions", structured=[])
     rows = [s for s in session_queries.sessions_of(patient) if s.is_done and (since is None or s.date >= since)]
     if not rows:
@@ -268,8 +269,6 @@ def goal_line(goal: Any) -> str:
 
 
 def goals(patient: Any) -> list[Any]:
-    from memory import queries as memory_queries
-
     return memory_queries.goals_for_patient(patient, include_outdated=True)
 
 
@@ -282,9 +281,6 @@ def _goals(patient: Any, since: dt.date | None) -> Material:
 
 
 def _memory(patient: Any, since: dt.date | None) -> Material:
-    from memory import queries as memory_queries
-    from memory.models import EntryType
-
     m = Material("memory", structured=[])
     types = tuple(t for t in EntryType.values if t != EntryType.THERAPEUTIC_GOAL)
     for e in reversed(memory_queries.confirmed_entries(patient, types=types)):
@@ -361,8 +357,6 @@ def source_url(patient: Any, ref: dict[str, str]) -> str:
     if ref.get("kind") == "trend":
         return reverse("assessments:trend", args=[patient.code, ref["code"]])
     if ref.get("kind") == "assessment":
-        from assessments.models import Administration
-
         adm = Administration.objects.filter(patient=patient, code=ref["code"]).only("instrument").first()
         if adm is not None:
             return reverse("assessments:trend", args=[patient.code, adm.instrument])
@@ -385,8 +379,6 @@ def source_detail(patient: Any, kind: str, code: str) -> tuple[str, list[str]] |
             return None
         return f"Bewilligung {a.get_phase_display()}", _approvals(patient, None).lines
     if kind == "crisis":
-        from patients.crisis import CrisisEvent
-
         e = CrisisEvent.objects.filter(patient=patient, code=code).first()
         if e is None:
             return None
@@ -400,8 +392,6 @@ def source_detail(patient: Any, kind: str, code: str) -> tuple[str, list[str]] |
     if kind == "patient":
         return "Stammdaten (ohne Namen)", _patient(patient, None).lines
     if kind in ("goal", "memory"):
-        from memory import queries as memory_queries
-
         entry = memory_queries.entry_for_patient(patient, code)
         if entry is None:
             return None
@@ -409,8 +399,6 @@ def source_detail(patient: Any, kind: str, code: str) -> tuple[str, list[str]] |
             return f"Therapieziel vom {de_date(entry.date)}", goal_line(entry).split("; ")
         return f"{entry.get_type_display()} vom {de_date(entry.date)}", [entry.text, *([entry.excerpt] if entry.excerpt else [])]
     if kind == "assessment":
-        from assessments.models import Administration
-
         a = Administration.objects.filter(patient=patient, code=code).first()
         if a is None:
             return None

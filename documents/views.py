@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from documents import definitions, queries, services
+from documents import definitions, pdf, queries, services
 from documents.access import get_document_for_user, get_version, require_owner
 from documents.forms import (
     AddendumForm,
@@ -24,8 +24,12 @@ from documents.forms import (
 )
 from documents.models import Document, PracticeLetterhead, Provenance
 from duktus import audit
-from duktus.models import CLINICAL_ROLES, Role
+from duktus.llm import gateway
+from duktus.models import CLINICAL_ROLES, PracticeAISettings, Role
 from duktus.tenancy import practice_view
+from memory import queries as memory_queries
+from memory import services as memory_services
+from memory.models import SourceKind
 from patients.access import get_patient_for_user
 
 CLINICAL = [r.value for r in CLINICAL_ROLES]
@@ -33,9 +37,6 @@ CLINICAL = [r.value for r in CLINICAL_ROLES]
 
 def ai_refusal(patient: Any) -> str:
     """Why AI drafting is unavailable for this patient ("" when it is available)."""
-    from duktus.llm import gateway
-    from duktus.models import PracticeAISettings
-
     if not gateway.is_configured():
         return gateway.NOT_CONFIGURED + " – alle Abschnitte lassen sich von Hand schreiben."
     if not PracticeAISettings.objects.filter(practice_id=patient.practice_id, enabled=True).exists():
@@ -203,8 +204,6 @@ def section_status(request: HttpRequest, code: Any, key: str) -> HttpResponse:
 @require_GET
 @practice_view(roles=CLINICAL)
 def page_count(request: HttpRequest, code: Any) -> HttpResponse:
-    from documents import pdf
-
     document = get_document_for_user(request, code)
     template = services.template_of(document)
     pages = pdf.page_count(document)
@@ -339,12 +338,20 @@ def _goals_section(document: Document) -> definitions.Section | None:
     return next((s for s in template.sections(document.variant) if s.goals_editor), None)
 
 
+def _goal_change(request: HttpRequest, document: Document, section: definitions.Section, done: str,
+                 change: Any) -> HttpResponse:
+    """Run a memory goal service; its German refusal becomes a 422 page, success a redirect."""
+    try:
+        change()
+    except memory_services.ChangeRefused as exc:
+        return _page(request, document, status=422, error=str(exc))
+    messages.success(request, done)
+    return redirect(f"{document.get_absolute_url()}#section-{section.key}")
+
+
 @require_POST
 @practice_view(roles=CLINICAL)
 def goal_add(request: HttpRequest, code: Any) -> HttpResponse:
-    from memory import services as memory_services
-    from memory.models import SourceKind
-
     document = get_document_for_user(request, code)
     section = _goals_section(document)
     if section is None or document.is_locked:
@@ -353,23 +360,15 @@ def goal_add(request: HttpRequest, code: Any) -> HttpResponse:
     if not form.is_valid():
         return _page(request, document, status=422, error="Bitte die Angaben zum Ziel prüfen: " + next(iter(form.errors.values()))[0])
     d = form.cleaned_data
-    try:
-        memory_services.create_goal(patient=document.patient, text=d["text"], measure=d["measure"], baseline=d["baseline"],
-                                    target=d["target"], relevance=d["relevance"], due=d["due"],
-                                    source_kind=SourceKind.DOCUMENT, source_id=document.code, user=request.user,
-                                    request=request)
-    except memory_services.ChangeRefused as exc:
-        return _page(request, document, status=422, error=str(exc))
-    messages.success(request, "Therapieziel gespeichert.")
-    return redirect(f"{document.get_absolute_url()}#section-{section.key}")
+    return _goal_change(request, document, section, "Therapieziel gespeichert.", lambda: memory_services.create_goal(
+        patient=document.patient, text=d["text"], measure=d["measure"], baseline=d["baseline"], target=d["target"],
+        relevance=d["relevance"], due=d["due"], source_kind=SourceKind.DOCUMENT, source_id=document.code,
+        user=request.user, request=request))
 
 
 @require_POST
 @practice_view(roles=CLINICAL)
 def goal_update(request: HttpRequest, code: Any, goal_code: Any) -> HttpResponse:
-    from memory import queries as memory_queries
-    from memory import services as memory_services
-
     document = get_document_for_user(request, code)
     section = _goals_section(document)
     goal = memory_queries.entry_for_patient(document.patient, goal_code)
@@ -380,13 +379,9 @@ def goal_update(request: HttpRequest, code: Any, goal_code: Any) -> HttpResponse
     form = AttainmentForm(request.POST, prefix=str(goal.code))
     if not form.is_valid():
         return _page(request, document, status=422, error=next(iter(form.errors.values()))[0])
-    try:
-        memory_services.update_goal(goal=goal, attainment_scale=form.cleaned_data["scale"],
-                                    attainment=form.cleaned_data["value"], user=request.user, request=request)
-    except memory_services.ChangeRefused as exc:
-        return _page(request, document, status=422, error=str(exc))
-    messages.success(request, "Zielerreichung gespeichert.")
-    return redirect(f"{document.get_absolute_url()}#section-{section.key}")
+    return _goal_change(request, document, section, "Zielerreichung gespeichert.", lambda: memory_services.update_goal(
+        goal=goal, attainment_scale=form.cleaned_data["scale"], attainment=form.cleaned_data["value"],
+        user=request.user, request=request))
 
 
 @require_POST

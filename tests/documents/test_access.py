@@ -119,3 +119,26 @@ class LetterheadTestCase(BaseTestCase):
     def test_it_requires_the_owner(self) -> None:
         self.assertEqual(self.client.get(self.url).status_code, 403)  # Alice, therapist
         self.assertEqual(self.client.post(self.url, {"name": "x"}).status_code, 403)
+
+
+class DocumentListQueryCountTestCase(BaseTestCase):
+    def test_query_count_does_not_grow_with_documents(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from documents.templatetags.document_tags import documents_section
+
+        membership = self.alice.memberships.get()
+        for _ in range(3):
+            make_document(self.patient, self.alice, "anamnese")
+
+        def count() -> int:
+            with CaptureQueriesContext(connection) as ctx:
+                context = documents_section({"membership": membership}, self.patient)
+                [(d.title, d.ai_assisted, d.get_absolute_url()) for d in context["documents"]]
+            return len(ctx.captured_queries)
+
+        before = count()
+        for _ in range(3):
+            make_document(self.patient, self.alice, "befundbericht")
+        self.assertEqual(count(), before)
