@@ -155,7 +155,12 @@ class Anonymizer:
                             extra.append(Entity(m.start(), m.end(), label, m.group(), source="known"))
         if not extra:
             return found
-        # Literals and known values win over detector output.
+        # Literals and known values win over detector output -- except a known value inside a
+        # longer detected address ("h.wolkenstein@posteo.de" is one e-mail address) and a
+        # seeded surname at the end of a detected name with another given name ("Ihr Vater
+        # Dietrich Wolkenstein" must not leave "Dietrich" behind).
+        if found:
+            extra = [x for x in extra if not any(_yields_to(x, f) for f in found)]
         extra.sort(key=lambda e: (0 if e.label == "LITERAL" else 1, -(e.end - e.start), e.start))
         occ = bytearray(len(text) + 1)
         out: list[Entity] = []
@@ -337,17 +342,22 @@ class Anonymizer:
                     if f.endswith(suf) and "PERSON|" + f[: -len(suf)] in index and len(f) - len(suf) >= 2:
                         cut = len(original) - len(suf)
                         ph = index["PERSON|" + f[: -len(suf)]]
-                        return ph, original[:cut], original[cut:]
+                        if _same_person(mapping, ph, names, f[: -len(suf)]):
+                            return ph, original[:cut], original[cut:]
         keys = [fold(t) for t in reversed(names)]
-        ph = None
-        if keys:
+        ph = index.get("PERSON|" + fold(" ".join(original.split()))) if keys else None
+        if keys and ph is None:
             ph = index.get("PERSON|" + keys[0])
+            matched = keys[0]
             if ph is None:
                 for suf in _INFLECT:  # "Winters" -> "Winter"
                     if keys[0].endswith(suf) and len(keys[0]) - len(suf) >= 2:
-                        ph = index.get("PERSON|" + keys[0][: -len(suf)])
+                        matched = keys[0][: -len(suf)]
+                        ph = index.get("PERSON|" + matched)
                         if ph is not None:
                             break
+            if ph is not None and not _same_person(mapping, ph, names, matched):
+                ph = None  # "Ihr Vater Dietrich Wolkenstein" is not "Henrike Wolkenstein"
             if ph is None:
                 for k in keys[1:]:
                     cand = index.get("PERSON|" + k)
@@ -443,6 +453,34 @@ class Anonymizer:
                 out.append(e)
                 last_end = e.end
         return out
+
+
+def _yields_to(known: Entity, found: Entity) -> bool:
+    if known.label == "LITERAL" or not (found.start <= known.start and known.end <= found.end):
+        return False
+    if found.end - found.start <= known.end - known.start:
+        return False
+    if found.label in ("EMAIL", "URL", "SOCIAL_MEDIA"):
+        return True
+    return (
+        known.label == "PERSON" == found.label
+        and known.end == found.end
+        and not any(ch.isspace() for ch in known.text)
+    )
+
+
+def _same_person(mapping: Mapping, ph: str, names: list[str], matched: str) -> bool:
+    """Does a mention whose name token `matched` is already known as `ph` refer to that person?
+
+    Yes, unless both carry other name tokens (given names) and these differ: family members
+    share a surname ("Henrike Wolkenstein" and her father "Dietrich Wolkenstein").
+    """
+    mine = {fold(t) for t in names} - {matched}
+    if not mine:
+        return True
+    other = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", mapping.entries[ph]["original"])
+    theirs = {fold(t) for t in other if len(t) >= 2 and t.lower() not in NAME_PARTICLES} - {matched}
+    return not theirs or bool(mine & theirs)
 
 
 def _age_range(original: str) -> str:

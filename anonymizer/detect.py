@@ -1442,6 +1442,12 @@ class Detector:
                     gap = text[words[j - 1][1] : words[j][0]]
                     if words[j - 1][2].lower() in LABEL_CUES and re.fullmatch(r"\.?[ \t]*:[ \t]*", gap):
                         k = run_from(j, "strong2")
+                        if (
+                            k == j + 1
+                            and r.is_lexicon(words[j][2])
+                            and words[j - 1][2].lower() not in ("name", "nachname", "vorname")
+                        ):
+                            k = j  # "Patient: Angst" -- a lexicon word alone after a field label
                         if k > j:
                             start_run, end_idx, src = j, k, "strong"
                             gap = ""
@@ -2076,12 +2082,12 @@ class Detector:
                 continue  # "arbeitet im Schichtdienst": too often a plain noun
             org = re.split(r"\.(?=\s|$)|[,;]", m.group("org"))[0]
             first = org.split()[0].rstrip(".")
-            if (
-                r.is_lexicon(first)
-                or first.lower() in FUNCTION
-                or first.lower() in ORG_HEADS
-                or first.lower() in r.first
-            ):
+            org_words = org.split()
+            if first.lower() in ORG_HEADS:
+                # "bei der Bäckerei Sonnenschein": a head and its name; a head alone is no employer.
+                if len(org_words) < 2 or r.is_lexicon(org_words[1]) or org_words[1].lower() in FUNCTION:
+                    continue
+            elif r.is_lexicon(first) or first.lower() in FUNCTION or first.lower() in r.first:
                 continue
             if m.group("prep") != "bei" and r.is_plain_word(first):
                 continue

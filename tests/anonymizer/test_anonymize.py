@@ -182,6 +182,7 @@ def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
         "MRT und EKG unauffällig, ISO-Kurve normal.",
         "Verlegung auf die Intensivstation.",
         "Im TV lief Werbung; (Angst, 12) auf der Skala.",
+        "Patient: Angst vor Kontrollverlust. Patientin: Schuld und Scham.",
         "„Nein“, sagte Mama. Die Mutter sagte: „Nein.“ Er sagte: „Ich will nicht.“",
     ],
 )
@@ -333,3 +334,26 @@ def test_residual_risk_matches_inflected_known(anon: Anonymizer) -> None:
 )
 def test_it_handles_everyday_cases(anon: Anonymizer, text: str, expected: str) -> None:
     assert anon.anonymize(text).text == expected
+
+
+@pytest.mark.parametrize("seeded", [False, True])
+def test_family_members_with_one_surname_are_different_people(anon: Anonymizer, seeded: bool) -> None:
+    text = (
+        "Frau Henrike Wolkenstein, E-Mail h.wolkenstein@posteo.de, arbeitet bei der Bäckerei Sonnenschein. "
+        "Ihr Vater Dietrich Wolkenstein begleitet sie. Henrikes Stimmung ist gedrückt; Frau Wolkenstein weint."
+    )
+    mapping = Mapping()
+    if seeded:
+        mapping.add_known("PERSON", "Henrike Wolkenstein")
+    result = anon.anonymize(text, mapping)
+    assert result.text == (
+        "Frau [PERSON_1], E-Mail [EMAIL_1], arbeitet bei der [ORGANISATION_1]. "
+        "Ihr Vater [PERSON_2] begleitet sie. [PERSON_1]s Stimmung ist gedrückt; Frau [PERSON_1] weint."
+    )
+    assert anon.restore("[PERSON_2] und [PERSON_1]", mapping) == "Dietrich Wolkenstein und Henrike Wolkenstein"
+    assert anon.restore(result.text, mapping) == text
+
+
+def test_one_person_in_both_name_orders(anon: Anonymizer) -> None:
+    result = anon.anonymize("Anna Maria Berger kam. Berger, Anna ist müde. Ihr Bruder Paul Berger auch.")
+    assert result.text == "[PERSON_1] kam. [PERSON_1] ist müde. Ihr Bruder [PERSON_2] auch."

@@ -118,3 +118,14 @@ def test_date_ranges_at_level_thorough(anon_thorough: Anonymizer, text: str, exp
     result = anon_thorough.anonymize(text)
     assert result.text == expected
     assert anon_thorough.restore(result.text, result.mapping) == text
+
+
+def test_minimal_level_masks_every_kind_of_id(anon_minimal: Anonymizer) -> None:
+    text = (
+        "KVNR A123456789, IBAN DE89 3704 0044 0532 0130 00, RV-Nummer 12 150380 B 123, "
+        "Personalausweis L01X00T47, Fallnummer 2024-0815, Kennzeichen B-AB 1234, Aktenzeichen 4 F 112/24."
+    )
+    assert anon_minimal.anonymize(text).text == (
+        "KVNR [ID_1], IBAN [ID_2], RV-Nummer [ID_3], Personalausweis [ID_4], Fallnummer [ID_5], "
+        "Kennzeichen [ID_6], Aktenzeichen [ID_7]."
+    )
