@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -263,8 +264,9 @@ PRIVACY_BACKUP_WINDOW_DAYS = envint("PRIVACY_BACKUP_WINDOW_DAYS", 30)
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE = {
-    "privacy-retention-daily": {"task": "privacy.retention_run", "schedule": 24 * 60 * 60},
-    "privacy-destroy-keys-hourly": {"task": "privacy.destroy_due_keys", "schedule": 60 * 60},
+    # Daily at 03:15 (TIME_ZONE): expired records, audit entries, temp files, due key destructions.
+    "privacy-retention-daily": {"task": "privacy.retention_run", "schedule": crontab(hour=3, minute=15)},
+    "privacy-destroy-keys-hourly": {"task": "privacy.destroy_due_keys", "schedule": crontab(minute=45)},
 }
 
 # --- E-mail --------------------------------------------------------------------------------------

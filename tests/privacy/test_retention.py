@@ -152,3 +152,28 @@ class RetentionRunTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertContains(r, 'id="retention-notices"')
         self.login(self.alice)
         self.assertEqual(self.client.get(reverse("privacy:retention")).status_code, 403)
+
+
+class BeatScheduleTestCase(BaseTestCase):
+    def test_retention_jobs_are_scheduled(self) -> None:
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        from duktus.celery import app
+
+        app.loader.import_default_modules()
+        tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+        self.assertEqual(tasks["privacy.retention_run"], crontab(hour=3, minute=15))  # daily
+        self.assertIn("privacy.destroy_due_keys", tasks)
+        for name in tasks:
+            self.assertIn(name, app.tasks)
+
+    def test_the_daily_task_writes_a_report(self) -> None:
+        from duktus.privacy import tasks
+
+        tasks.retention_run.apply()
+        report = RetentionReport.objects.get()
+        self.assertFalse(report.dry_run)
+        self.assertEqual(set(report.counts), {"noticed", "erased", "audit_deleted", "exports_deleted",
+                                              "temp_files_deleted", "keys_destroyed"})
+        self.assertTrue(all(isinstance(v, int) for v in report.counts.values()))

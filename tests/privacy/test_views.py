@@ -27,6 +27,8 @@ class PrivacyViewsTestCase(IsolatedFilesMixin, BaseTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             r = self.client.post(reverse("privacy:export_start", args=[self.patient.code]))
         self.assertEqual(r.status_code, 200)
+        self.assertEqual(r["Cache-Control"], "no-store")
+        self.password = r.context["password"]
         return ExportJob.objects.get()
 
     def _certificate(self) -> ErasureCertificate:
@@ -65,7 +67,10 @@ class PrivacyViewsTestCase(IsolatedFilesMixin, BaseTestCase):
         job = self._job()
         url = reverse("privacy:export_status", args=[job.code])
         self._check(url, ok="get", wrong="post")
-        self.assertContains(self.client.get(url), "100 %")
+        r = self.client.get(url)
+        self.assertContains(r, "100 %")
+        self.assertNotContains(r, self.password)  # shown once, on the start page only
+        self.assertFalse(AuditEntry.objects.filter(detail__contains=self.password).exists())
         other = make_user("theo@example.org", self.practice, Role.THERAPIST)
         self.login(other)
         self.assertEqual(self.client.get(url).status_code, 403)
