@@ -153,6 +153,20 @@ def erase(*, request: Any, patient: Any, actor: Any = None, force_reason: str = 
     return cert
 
 
+def deleted_rows(cert: ErasureCertificate) -> list[tuple[str, str, int]]:
+    """(German name, model label, count) for the certificate, largest first."""
+    from django.apps import apps
+
+    rows = []
+    for label, count in cert.deleted.items():
+        try:
+            name = str(apps.get_model(label)._meta.verbose_name_plural)
+        except (LookupError, ValueError):
+            name = label
+        rows.append((name, label, count))
+    return sorted(rows, key=lambda r: (-r[2], r[0]))
+
+
 def _rotate_practice_key(practice: Any) -> None:
     """New practice key: remaining data keys are re-wrapped (their raw keys stay the same, so the
     live system reads everything), and the old practice key rows are deleted. The erased

@@ -178,12 +178,13 @@ def erase(request: HttpRequest, code: Any) -> HttpResponse:
 def certificate(request: HttpRequest, cert_code: Any) -> HttpResponse:
     cert = get_certificate_for_user(request, cert_code)
     audit.record(request, "privacy.certificate_view", obj=cert)
+    context = {"cert": cert, "deleted": erasure.deleted_rows(cert)}
     if request.GET.get("download"):
         # A standalone document (no navigation), to file with the practice's records.
-        response = render(request, "privacy/certificate_file.html", {"cert": cert})
+        response = render(request, "privacy/certificate_file.html", context)
         response["Content-Disposition"] = f'attachment; filename="loeschbestaetigung-{cert.patient_pseudonym}.html"'
         return response
-    return render(request, "privacy/certificate.html", {"cert": cert})
+    return render(request, "privacy/certificate.html", context)
 
 
 @require_GET
