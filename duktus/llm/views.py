@@ -30,4 +30,5 @@ def ai_settings(request: HttpRequest) -> HttpResponse:
     initial = {"enabled": bool(current and current.enabled), "provider": current.provider if current else "",
                "avv_signed_on": current.avv_signed_on if current else None}
     audit.record(request, "llm.settings.view", practice=practice)
-    return render(request, "llm/settings.html", {"form": AISettingsForm(initial=initial), "current": current})
+    return render(request, "llm/settings.html", {"form": AISettingsForm(initial=initial), "current": current,
+                                                 "latency": services.latency_stats(practice=practice)})
