@@ -46,6 +46,9 @@ class Document(models.Model):
     provenance = models.JSONField(default=dict)
     # {section_key: {"state": "pending|done|failed", "message": str}} for AI drafting.
     ai_status = models.JSONField(default=dict)
+    # {section_key: ["17", "F33.1", …]}: numbers, dates and ICD codes of an AI draft that do not
+    # occur in the material it was given — shown to the therapist as "bitte prüfen".
+    unverified = crypto.EncryptedJSONField()
     # One gateway conversation per document keeps placeholders stable across its sections.
     llm_conversation_code = models.UUIDField(null=True, blank=True)
     authorship_declared_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,6 +205,7 @@ class DraftRequest:
     sources: list[dict[str, str]]
     missing: list[str]
     has_material: bool
+    material_text: str = ""
 
 
 def build_draft_request(document: Document, section: definitions.Section) -> DraftRequest:
@@ -231,6 +233,7 @@ def build_draft_request(document: Document, section: definitions.Section) -> Dra
     return DraftRequest(
         messages=[{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(user_parts)}],
         sources=sources, missing=missing, has_material=bool(present),
+        material_text="\n".join(user_parts),
     )
 
 
@@ -239,6 +242,21 @@ def missing_markers(section: definitions.Section, missing: list[str]) -> str:
     if not section.feeds:
         return MISSING.format("Angaben der Therapeutin / des Therapeuten – die Akte enthält hierzu keine Daten")
     return "\n".join(MISSING.format(title) for title in missing)
+
+
+_FACT = re.compile(r"\b[A-Z]\d{2}(?:\.\d{1,2})?\b|\b\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})\b|\b\d+(?:[.,]\d+)?\b")
+_MARKER = re.compile(r"\[fehlt:[^\]]*\]")
+
+
+def unverified_facts(answer: str, material_text: str) -> list[str]:
+    """Codes, dates and numbers in a draft that the material does not contain (outside the
+    [fehlt: …] markers): a cheap check against invented findings, for the therapist to review."""
+    known = set(_FACT.findall(material_text))
+    found: list[str] = []
+    for token in _FACT.findall(_MARKER.sub(" ", answer)):
+        if token not in known and token.replace(",", ".") not in known and token not in found:
+            found.append(token)
+    return found
 
 
 def _clean_answer(text: str, section: definitions.Section) -> str:
@@ -280,6 +298,7 @@ def draft_section(*, document: Document, key: str, user: Any) -> str:
     if section is None:
         raise ValueError("unknown section")
     req = build_draft_request(document, section)
+    unverified: list[str] = []
     if not req.has_material:
         text = missing_markers(section, req.missing)
     else:
@@ -293,6 +312,7 @@ def draft_section(*, document: Document, key: str, user: Any) -> str:
             _set_status(document, key, "failed", exc.user_message)
             raise
         text = _clean_answer(result.text, section)
+        unverified = unverified_facts(text, req.material_text)
         if document.llm_conversation_code != result.conversation.code:
             Document.objects.filter(pk=document.pk).update(llm_conversation_code=result.conversation.code)
             document.llm_conversation_code = result.conversation.code
@@ -305,10 +325,11 @@ def draft_section(*, document: Document, key: str, user: Any) -> str:
         sections[key], sources[key] = text, req.sources
         locked.sections, locked.sources = sections, sources
         locked.provenance = {**(locked.provenance or {}), key: Provenance.AI}
+        locked.unverified = {**(locked.unverified or {}), key: unverified}
         status = dict(locked.ai_status or {})
         status[key] = {"state": "done", "message": ""}
         locked.ai_status = status
-        locked.save(update_fields=["sections_ct", "sources_ct", "provenance", "ai_status", "updated_at"])
+        locked.save(update_fields=["sections_ct", "sources_ct", "provenance", "unverified_ct", "ai_status", "updated_at"])
         _append_version(locked, kind=VersionKind.AI_DRAFT, user=user, author_kind=AuthorKind.AI)
         audit.record(None, "document.ai_draft", practice=locked.patient.practice, patient=locked.patient, obj=locked,
                      actor=user, detail=key[:60] + ("" if req.has_material else " (keine Daten: Markierungen)"))

@@ -55,12 +55,14 @@ def _section_row(document: Document, section: definitions.Section, form: Section
             "documents:source", args=[document.code, ref["kind"], ref["code"]])
         sources.append({**ref, "url": url})
     status = (document.ai_status or {}).get(section.key) or {}
+    # Hints stay while the flagged token is still in the text (the therapist may have fixed it).
+    unverified = [t for t in (document.unverified or {}).get(section.key, []) if t in text]
     goals = []
     if section.goals_editor:
         goals = [{"goal": g, "line": queries.goal_line(g), "form": AttainmentForm(prefix=str(g.code), initial={
             "scale": g.attainment_scale or "percent", "value": g.attainment})} for g in queries.goals(document.patient)]
     return {
-        "goals": goals, "goal_form": GoalForm() if section.goals_editor else None,
+        "goals": goals, "unverified": unverified, "goal_form": GoalForm() if section.goals_editor else None,
         "section": section, "key": section.key, "text": text, "form": form,
         "provenance": provenance, "provenance_label": Provenance(provenance).label,
         "sources": sources, "feed_titles": [definitions.FEEDS[f] for f in section.feeds], "ai_state": status.get("state", ""), "ai_message": status.get("message", ""),
@@ -179,7 +181,13 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
         keys = [wanted]
     refusal = ai_refusal(document.patient)
     if document.is_locked or refusal:
-        return _page(request, document, status=422, error=refusal or str(services.DocumentLocked()))
+        message = refusal or str(services.DocumentLocked())
+        if request.htmx and wanted:  # type: ignore[attr-defined]
+            section = template.section(document.variant, wanted)
+            return render(request, "documents/detail.html#section", {
+                "row": _section_row(document, section), "document": document, "ai_refusal": refusal,
+                "section_error": message}, status=422)
+        return _page(request, document, status=422, error=message)
     services.request_drafts(document=document, keys=keys, user=request.user, request=request)
     document = get_document_for_user(request, code)
     if request.htmx and wanted:  # type: ignore[attr-defined]

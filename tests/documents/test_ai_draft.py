@@ -88,6 +88,21 @@ class DraftWithRecordTestCase(LLMTestCase):
         self.assertContains(r, "enthält [fehlt: …]")
         self.assertContains(r, "KI-Entwurf")
 
+    def test_numbers_and_codes_not_in_the_sources_are_flagged(self) -> None:
+        self.llm.reply("Im PHQ-9 zuletzt 8 Punkte, im BDI-II 31 Punkte; Diagnose F33.1 seit 04.02.2025. [fehlt: Befund 12]")
+        services.draft_section(document=self.doc, key="p2_symptomatik", user=self.alice)
+        doc = self.fresh()
+        self.assertEqual(doc.unverified["p2_symptomatik"], ["31", "F33.1", "04.02.2025"])
+        page = self.client.get(self.doc.get_absolute_url())
+        self.assertContains(page, "Bitte prüfen – nicht in den Quellen gefunden: 31, F33.1, 04.02.2025")
+        # Once the therapist removes the invented value, its hint goes too.
+        services.update_section(document=doc, key="p2_symptomatik", user=self.alice,
+                                text="Im PHQ-9 zuletzt 8 Punkte; Diagnose F33.1 seit 04.02.2025.")
+        page = self.client.get(self.doc.get_absolute_url())
+        self.assertContains(page, "nicht in den Quellen gefunden: F33.1, 04.02.2025")
+        raw = Document.objects.filter(pk=doc.pk).values_list("unverified_ct", flat=True).get()
+        self.assertNotIn("F33.1", raw)  # encrypted at rest
+
     def test_sources_can_be_opened(self) -> None:
         self.llm.reply("F32.1 G, mittelgradige depressive Episode.")
         services.draft_section(document=self.doc, key="p5_diagnose", user=self.alice)
@@ -168,6 +183,13 @@ class DraftWithRecordTestCase(LLMTestCase):
 
 class NoConsentTestCase(LLMTestCase):
     consent = False
+
+    def test_htmx_gets_the_section_with_the_reason(self) -> None:
+        doc = make_document(self.pat, self.alice, "anamnese")
+        r = self.client.post(reverse("documents:draft", args=[doc.code]), {"section": "anlass"}, HTTP_HX_REQUEST="true")
+        self.assertEqual(r.status_code, 422)
+        self.assertContains(r, 'id="section-anlass"', status_code=422)
+        self.assertContains(r, "keine Einwilligung", status_code=422)
 
     def test_without_consent_nothing_is_sent_and_the_page_says_why(self) -> None:
         doc = make_document(self.pat, self.alice, "anamnese")
