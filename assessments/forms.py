@@ -142,11 +142,22 @@ def instrument_choices(codes: list[str] | None = None) -> list[tuple[str, str]]:
 class LinkForm(forms.Form):
     instrument = forms.ChoiceField(label="Fragebogen")
     days = forms.IntegerField(label="Gültig (Tage)", min_value=1, max_value=30, initial=7)
+    send_email = forms.BooleanField(
+        label="Link per E-Mail an die hinterlegte Adresse senden", required=False,
+        help_text="Die E-Mail nennt nur die Praxis, nicht den Fragebogen und keine Gesundheitsdaten.",
+    )
 
-    def __init__(self, *args: Any, codes: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, codes: list[str], patient_email: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "link_%s")  # the patient page also holds the schedule form
         super().__init__(*args, **kwargs)
         self.fields["instrument"].choices = instrument_choices(codes)
+        self.patient_email = patient_email
+
+    def clean_send_email(self) -> bool:
+        wanted = self.cleaned_data.get("send_email", False)
+        if wanted and not self.patient_email:
+            raise forms.ValidationError("Für diese Person ist keine E-Mail-Adresse hinterlegt.")
+        return wanted
 
 
 class ScheduleForm(forms.Form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import smtplib
 from decimal import Decimal
 from typing import Any
 
@@ -133,6 +134,30 @@ def create_link(*, patient: Any, instrument: str, request: Any, days: int = LINK
         )
         audit.record(request, "assessment.link_create", patient=patient, obj=link, detail=instrument)
     return link, token
+
+
+def email_link(*, link: PatientLink, url: str, request: Any) -> bool:
+    """Send the link to the patient's stored address, right away: the token exists only in this
+    request (it must not travel through the task queue). The mail names the practice and the
+    expiry, not the questionnaire (its name alone can say something about health)."""
+    from django.core.mail import send_mail
+
+    patient = link.patient
+    practice = patient.practice
+    body = (
+        "Guten Tag,\n\n"
+        f"Ihre Praxis {practice.name} bittet Sie, einen kurzen Fragebogen auszufüllen:\n{url}\n\n"
+        f"Der Link ist nur einmal verwendbar und bis {timezone.localtime(link.expires_at):%d.%m.%Y %H:%M} Uhr gültig. "
+        "Bitte geben Sie ihn nicht weiter.\n\n"
+        "Wenn es Ihnen gerade sehr schlecht geht: Notruf 112, Telefonseelsorge 0800 111 0 111 oder 0800 111 0 222.\n"
+    )
+    try:
+        send_mail(f"Fragebogen von {practice.name}", body, None, [patient.email])
+    except (OSError, smtplib.SMTPException):
+        # The link still works; the page says the mail failed and shows the link once.
+        return False
+    audit.record(request, "assessment.link_email", patient=patient, obj=link)
+    return True
 
 
 def revoke_link(*, link: PatientLink, request: Any) -> None:

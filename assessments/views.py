@@ -139,13 +139,15 @@ def link_create(request: HttpRequest, code: Any) -> HttpResponse:
     redirecting: the token is not stored anywhere, so it cannot survive a redirect."""
     patient = get_patient_for_user(request, code, clinical=True)
     codes = [i.code for i in queries.link_instruments(patient.practice)]
-    form = LinkForm(request.POST, codes=codes)
+    form = LinkForm(request.POST, codes=codes, patient_email=patient.email)
     if not form.is_valid():
         ctx = {"patient": patient, "link_form": form, "links": queries.patient_links(patient)}
         return render(request, "assessments/_section.html#links", ctx, status=422)
     link, token = services.create_link(patient=patient, instrument=form.cleaned_data["instrument"], request=request, days=form.cleaned_data["days"])
     url = request.build_absolute_uri(reverse("assessments:fill", args=[token]))
-    ctx = {"patient": patient, "link": link, "url": url, "qr": qr_svg(url), "instrument": INSTRUMENTS[link.instrument]}
+    sent = services.email_link(link=link, url=url, request=request) if form.cleaned_data["send_email"] else None
+    ctx = {"patient": patient, "link": link, "url": url, "qr": qr_svg(url), "instrument": INSTRUMENTS[link.instrument],
+           "emailed_to": patient.email if sent else "", "email_failed": sent is False}
     template = "assessments/link_created.html#created" if request.htmx else "assessments/link_created.html"  # type: ignore[attr-defined]
     response = render(request, template, ctx)
     response["Cache-Control"] = "no-store"

@@ -25,7 +25,7 @@ def questionnaire_section(context: Any, patient: Any) -> dict[str, Any]:
         "patient": patient,
         "series": queries.patient_series(patient),
         "instruments": INSTRUMENTS.values(),
-        "link_form": LinkForm(codes=link_codes),
+        "link_form": LinkForm(codes=link_codes, patient_email=patient.email),
         "links": queries.patient_links(patient),
         "schedule_form": ScheduleForm(initial={"starts_on": timezone.localdate(), "interval_days": 28}),
         "schedules": queries.patient_schedules(patient),

@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import Client
 
@@ -47,11 +48,16 @@ class QuestionnaireBrowserTestCase(PersonasMixin, StaticLiveServerTestCase):
                 # 2. Send a link (shown once, with QR code).
                 page.goto(patient_url)
                 page.select_option("#links select[name=instrument]", "phq9")
+                page.check("#links input[name=send_email]")
                 page.click("#links button:has-text('Link erzeugen')")
                 page.wait_for_selector("#link-qr svg")
+                expect(page.locator("#link-emailed")).to_contain_text("anna.berger@example.org")
                 url = page.inner_text("#link-url").strip()
+                (message,) = mail.outbox
+                assert url in message.body and "PHQ" not in message.body
                 page.locator("#links").screenshot(path=str(SCREENSHOTS / "questionnaire_link_qr.png"))
                 assert "/fragebogen/ausfuellen/" in url
+                mail.outbox.clear()
 
                 # 3. The patient fills it in on a phone, without login.
                 phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE", is_mobile=True, has_touch=True)

@@ -299,3 +299,44 @@ class TokenTestCase(BaseTestCase):
             self.client.post(url, post_items([9] * 9))
             self.assertEqual(self.client.post(url, post_items(PHQ9_CLEAN)).status_code, 429)
         self.assertFalse(Administration.objects.exists())
+
+
+class LinkEmailTestCase(BaseTestCase):
+    def url(self) -> str:
+        return reverse("assessments:link_create", args=[self.patient.code])
+
+    def test_it_mails_the_link_to_the_patient_without_clinical_content(self) -> None:
+        r = self.client.post(self.url(), {"instrument": "phq9", "days": "7", "send_email": "on"})
+        self.assertContains(r, "per E-Mail an anna.berger@example.org gesendet")
+        self.assertEqual(len(mail.outbox), 1)
+        message = mail.outbox[0]
+        self.assertEqual((message.to, message.subject), (["anna.berger@example.org"], "Fragebogen von Praxis A"))
+        for secret in ("PHQ", "Depress", "Anna", "Berger", self.patient.pseudonym):
+            self.assertNotIn(secret, message.subject + message.body)
+        start = message.body.index("/fragebogen/ausfuellen/")
+        path = message.body[start:message.body.index("\n", start)]
+        self.assertTrue(AuditEntry.objects.filter(action="assessment.link_email").exists())
+        self.client.logout()
+        self.assertContains(self.client.get(path), "Wenig Interesse oder Freude")
+
+    def test_without_an_address_it_is_422_and_no_link(self) -> None:
+        from tests.base import make_patient
+
+        patient = make_patient(self.practice, therapist=self.alice, email="")
+        r = self.client.post(reverse("assessments:link_create", args=[patient.code]), {"instrument": "phq9", "days": "7", "send_email": "on"})
+        self.assertContains(r, "keine E-Mail-Adresse hinterlegt", status_code=422)
+        self.assertFalse(PatientLink.objects.exists())
+        self.assertEqual(mail.outbox, [])
+
+    def test_a_failing_mail_server_still_shows_the_link(self) -> None:
+        from unittest import mock
+
+        with mock.patch("django.core.mail.send_mail", side_effect=OSError("connection refused")):
+            r = self.client.post(self.url(), {"instrument": "phq9", "days": "7", "send_email": "on"})
+        self.assertContains(r, 'id="link-email-failed"')
+        self.assertContains(r, 'id="link-qr"')
+        self.assertFalse(AuditEntry.objects.filter(action="assessment.link_email").exists())
+
+    def test_without_the_box_nothing_is_sent(self) -> None:
+        self.client.post(self.url(), {"instrument": "phq9", "days": "7"})
+        self.assertEqual(mail.outbox, [])
