@@ -62,6 +62,7 @@ class Variant:
     label: str
     tags: tuple[str, ...]
     notice: str = ""
+    title: str = ""  # the heading of the printed document, when it differs from the template's
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def load_file(path: Path) -> Template:
     if data.get("key") != path.stem:
         raise DefinitionError(f"{path.name}: key muss dem Dateinamen entsprechen")
     variants = tuple(Variant(key=v["key"], label=v["label"], tags=tuple(v.get("tags") or [v["key"]]),
-                             notice=(v.get("notice") or "").strip())
+                             notice=(v.get("notice") or "").strip(), title=(v.get("title") or "").strip())
                      for v in data.get("variants") or [])
     tags = {t for v in variants for t in v.tags}
     sections = data.get("sections") or []

@@ -22,6 +22,7 @@ from django.utils import timezone
 from assessments import queries as assessment_queries
 from documents import queries
 from documents.models import Document, Provenance, VersionKind
+from duktus.models import Membership
 
 PRINT_CSS = Path(settings.BASE_DIR) / "static" / "css" / "documents_print.css"
 AI_MARK = "KI-unterstützt erstellt"
@@ -102,6 +103,14 @@ def charts(patient: Any, since: dt.date | None) -> list[dict[str, str]]:
     return out
 
 
+def _person(user: Any, practice: Any) -> str:
+    """How a clinician appears on paper: the practice's display name, else the e-mail."""
+    if user is None:
+        return ""
+    name = Membership.objects.filter(user=user, practice=practice).values_list("display_name", flat=True).first()
+    return name or user.email
+
+
 def context(document: Document) -> dict[str, Any]:
     from documents import services
 
@@ -134,7 +143,8 @@ def context(document: Document) -> dict[str, Any]:
         "patient_birth": "" if template.anonymous else (f"{patient.birth_date:%d.%m.%Y}" if patient.birth_date else ""),
         "date": german_date(document.signed_at or timezone.now()),
         "signed_date": german_date(document.signed_at) if document.signed_at else "",
-        "signer": (document.signed_by.email if document.signed_by else ""),
+        "signer": _person(document.signed_by, patient.practice),
+        "heading": (variant.title if variant and variant.title else template.title),
         "ai_assisted": document.ai_assisted, "ai_sections": ai_sections, "ai_mark": AI_MARK,
         "addenda": addenda, "max_pages": template.max_pages,
     }

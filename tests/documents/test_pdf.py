@@ -85,7 +85,9 @@ class PdfContentTestCase(BaseTestCase):
         content = pdf.render_document(doc)
         text = pdf_text(content).replace("\n", " ")
         self.assertIn("Erklärung zur Verfasserschaft", text)
-        self.assertIn("elektronisch signiert", text)
+        self.assertIn("elektronisch signiert am", text)
+        self.assertIn("von Alice.", text)  # the display name in the practice, not the login
+        self.assertIn("Bericht an die Gutachterin / den Gutachter (PTV 3)", text)
         self.assertIn(doc.content_sha256[:32], text.replace(" ", ""))
         self.assertEqual(pdf_metadata(content)["/dokumentstatus"], "signiert")
 
