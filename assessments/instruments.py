@@ -201,8 +201,8 @@ INSTRUMENTS: dict[str, Instrument] = {
         minimal_important_change=5,
         change_source=(
             "Reliable Veränderung ≥ 6 (NHS Talking Therapies/IAPT); klinisch relevante "
-            "Veränderung ≥ 5 (Löwe et al. 2004); Response ≥ 50 % und Remission < 5 "
-            "(NCQA), nur ab einem Vorwert ≥ 10"
+            "Veränderung ≥ 5 (Löwe et al. 2004), jeweils zur vorigen Messung; Response "
+            "≥ 50 % und Remission < 5 gegenüber der ersten Messung, wenn diese ≥ 10 war (NCQA)"
         ),
         response_rule=True,
         remission_below=5,

@@ -95,13 +95,19 @@ def record_administration(
     return adm
 
 
+# Defined against the start of treatment (NCQA: baseline PHQ-9 > 9), not the previous visit.
+_BASELINE_FLAGS = frozenset({"RESPONSE", "REMISSION"})
+
+
 def _update_series(patient: Any, instrument: str) -> None:
-    """Change vs. the previous administration (scoring.compare) for every point of the series.
+    """Change flags for every point of the series: reliable and clinically relevant change vs.
+    the previous administration, response and remission vs. the first one (baseline).
     Recomputed as a whole, so a back-dated entry corrects its neighbours too."""
     if not INSTRUMENTS[instrument].has_total:
         return
     series = list(Administration.objects.filter(patient=patient, instrument=instrument).order_by("administered_on", "created_at", "id"))
     previous = None
+    baseline = series[0] if series else None
     for adm in series:
         adm.patient = patient
         details = dict(adm.details or {})
@@ -109,6 +115,8 @@ def _update_series(patient: Any, instrument: str) -> None:
             change, flags = None, []
         else:
             amount, flag_set = scoring.compare(instrument, previous.total_value, adm.total_value)
+            _, from_baseline = scoring.compare(instrument, baseline.total_value, adm.total_value)
+            flag_set = (flag_set - _BASELINE_FLAGS) | (from_baseline & _BASELINE_FLAGS)
             change, flags = _json_number(amount), sorted(flag_set)
         if details.get("change") != change or details.get("change_flags", []) != flags:
             details["change"], details["change_flags"] = change, flags

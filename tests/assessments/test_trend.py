@@ -87,3 +87,32 @@ class TrendTestCase(BaseTestCase):
     def test_it_checks_ownership(self) -> None:
         self.login(self.charlie)
         self.assertEqual(self.client.get(self.url()).status_code, 404)
+
+
+class SeriesChangeFlagsTestCase(BaseTestCase):
+    """Reliable change is judged against the previous administration; response and remission
+    against the first one (baseline), as NCQA defines them."""
+
+    def series(self, *totals: int) -> list:  # type: ignore[type-arg]
+        from assessments.queries import administrations
+
+        for n, total in enumerate(totals):
+            answers = [min(3, max(0, total - 3 * i)) for i in range(9)]
+            assert sum(answers) == total
+            make_administration(self.patient, answers=answers, day=dt.date(2026, 1, 5) + dt.timedelta(days=14 * n))
+        return [set(a.change_flags) for a in administrations(self.patient, "phq9")]
+
+    def test_response_is_measured_from_baseline(self) -> None:
+        flags = self.series(20, 14, 9)
+        self.assertEqual(flags[1], {"RELIABLE_IMPROVEMENT", "MINIMAL_IMPORTANT_CHANGE"})
+        self.assertEqual(flags[2], {"RESPONSE", "MINIMAL_IMPORTANT_CHANGE"})  # 14→9 is 5; 20→9 is 55 %
+
+    def test_remission_is_measured_from_baseline(self) -> None:
+        flags = self.series(12, 6, 4)
+        self.assertIn("REMISSION", flags[2])  # previous visit 6 is below caseness, baseline 12 is not
+        self.assertIn("RESPONSE", flags[2])
+        self.assertNotIn("RELIABLE_IMPROVEMENT", flags[2])  # 6→4
+
+    def test_no_remission_without_a_depressed_baseline(self) -> None:
+        flags = self.series(8, 3)
+        self.assertEqual(flags[1], {"MINIMAL_IMPORTANT_CHANGE"})
