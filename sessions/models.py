@@ -150,6 +150,8 @@ class AIRequest(models.Model):
     error_kind = models.CharField(max_length=64, blank=True)
     warning_labels = models.JSONField(default=list, blank=True)  # entity labels only
     override_warnings = models.BooleanField(default=False)
+    # Set by the therapist's "Abbrechen"; the running task stops at the next streamed piece.
+    cancel_requested = models.BooleanField(default=False)
     llm_call = models.ForeignKey("duktus.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -51,6 +51,13 @@ class SessionError(ValueError):
     """A refused state change; `str(exc)` is a German message for the user."""
 
 
+class Cancelled(gateway.GatewayError):
+    """Raised inside the streaming callback when the therapist cancelled: the gateway stops
+    reading the stream and records the call as failed ("Cancelled")."""
+
+    default_message = "Die Anfrage wurde abgebrochen. Frage und Notiz sind erhalten."
+
+
 # --- sessions --------------------------------------------------------------------------------------
 def next_number(approval: Approval) -> int:
     """The next number within the Bewilligung: after the highest session number, or after the
@@ -227,7 +234,7 @@ def retry(*, item: AIRequest, override_warnings: bool = False, request: Any = No
         raise SessionError("Hier gibt es keine Warnung zu übergehen.")
     with transaction.atomic():
         updated = AIRequest.objects.filter(pk=item.pk, state=AIRequest.State.FAILED).update(
-            state=AIRequest.State.QUEUED, error_message="", error_kind="", warning_labels=[],
+            state=AIRequest.State.QUEUED, error_message="", error_kind="", warning_labels=[], cancel_requested=False,
             override_warnings=override_warnings or F("override_warnings"))
         if updated != 1:
             raise SessionError("Diese Anfrage läuft bereits oder ist fertig.")
@@ -236,6 +243,25 @@ def retry(*, item: AIRequest, override_warnings: bool = False, request: Any = No
                      detail=",".join(item.warning_labels) if override_warnings else "")
         _enqueue(item)
     item.refresh_from_db(fields=["state", "error_message", "error_kind", "warning_labels", "override_warnings"])
+
+
+def cancel(*, item: AIRequest, request: Any = None) -> None:
+    """Stop a question: a queued one never starts; a running one stops at its next streamed
+    piece (the task checks the flag). The question stays and can be asked again."""
+    with transaction.atomic():
+        updated = AIRequest.objects.filter(pk=item.pk, state=AIRequest.State.QUEUED).update(
+            state=AIRequest.State.FAILED, error_message=Cancelled.default_message, error_kind="Cancelled",
+            cancel_requested=True, finished_at=timezone.now())
+        if not updated:
+            updated = AIRequest.objects.filter(pk=item.pk, state=AIRequest.State.RUNNING).update(cancel_requested=True)
+        if not updated:
+            raise SessionError("Diese Anfrage läuft nicht mehr.")
+        audit.record(request, "session.ai.cancel", patient=item.session.patient, obj=item)
+    item.refresh_from_db(fields=["state", "error_message", "error_kind", "cancel_requested"])
+
+
+def _cancelled(item_id: int) -> bool:
+    return AIRequest.objects.filter(pk=item_id, cancel_requested=True).exists()
 
 
 def _enqueue(item: AIRequest) -> None:
@@ -316,12 +342,16 @@ def answer_question(*, item_id: int) -> None:
         item.save(update_fields=["sources_ct", "answer_ct"])
         messages, _ctx = build_messages(session=session, question=question, hits=hits)
         conversation = _conversation(session)
+        if _cancelled(item.pk):
+            raise Cancelled()
         last = [0.0]
 
         def on_delta(text: str) -> None:
             now = time.monotonic()
             if now - last[0] >= PARTIAL_SAVE_SECONDS:
                 last[0] = now
+                if _cancelled(item.pk):
+                    raise Cancelled()
                 item.answer = text
                 item.save(update_fields=["answer_ct"])
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<uuid:code>/ki/", views.ai_ask, name="ai_ask"),
     path("<uuid:code>/ki/<uuid:item_code>/", views.ai_item, name="ai_item"),
     path("<uuid:code>/ki/<uuid:item_code>/wiederholen/", views.ai_retry, name="ai_retry"),
+    path("<uuid:code>/ki/<uuid:item_code>/abbrechen/", views.ai_cancel, name="ai_cancel"),
     path("<uuid:code>/ki/<uuid:item_code>/entscheidung/", views.ai_decide, name="ai_decide"),
     path("<uuid:code>/ki/<uuid:item_code>/gesendet/", views.ai_seen, name="ai_seen"),
 ]

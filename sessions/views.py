@@ -221,6 +221,18 @@ def ai_retry(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
 @require_POST
 @background
 @practice_view(roles=CLINICAL)
+def ai_cancel(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
+    item = get_ai_request_for_user(request, code, item_code)
+    try:
+        services.cancel(item=item, request=request)
+    except services.SessionError as exc:
+        return _item_response(request, item, status=422, item_error=str(exc))
+    return _item_response(request, item)
+
+
+@require_POST
+@background
+@practice_view(roles=CLINICAL)
 def ai_decide(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
     item = get_ai_request_for_user(request, code, item_code)
     form = DecisionForm(request.POST)

@@ -416,3 +416,57 @@ class AuditTestCase(PanelTestCase):
         blob = json.dumps(list(AuditEntry.objects.values_list("detail", flat=True)))
         self.assertNotIn("Wolkenstein", blob)
         self.assertNotIn("Interventionen", blob)
+
+
+class CancelTestCase(PanelTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.it = services.ask(session=self.session, question=QUESTION)  # on_commit not run: still queued
+        self.it.session = self.session
+        self.cancel_url = self.url("ai_cancel", self.it)
+
+    def test_a_queued_question_never_starts(self) -> None:
+        r = self.client.post(self.cancel_url, HTTP_HX_REQUEST="true")
+        self.assertContains(r, "abgebrochen")
+        self.assertContains(r, "Erneut versuchen")
+        services.answer_question(item_id=self.it.pk)  # the queued message arrives later
+        self.assertEqual(self.item().state, "failed")
+        self.assertEqual(self.llm.requests, [])
+        self.assertTrue(AuditEntry.objects.filter(action="session.ai.cancel").exists())
+        self.llm.reply(ANSWER)
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(self.url("ai_retry", self.it))
+        self.assertEqual(self.item().state, "done")
+        self.assertEqual(self.item().question, QUESTION)
+
+    def test_a_running_answer_stops_at_the_next_piece(self) -> None:
+        self.llm.reply(ANSWER, chunk_size=4)
+        checks = iter([False, False, False])
+        with mock.patch.object(services, "PARTIAL_SAVE_SECONDS", 0), \
+                mock.patch.object(services, "_cancelled", lambda item_id: next(checks, True)):
+            services.answer_question(item_id=self.it.pk)
+        item = self.item()
+        self.assertEqual((item.state, item.error_kind), ("failed", "Cancelled"))
+        self.assertIn("abgebrochen", item.error_message)
+        self.assertEqual(LLMCall.objects.get().error_kind, "Cancelled")
+        self.assertEqual(reload(self.session).note, NOTE)
+
+    def test_a_finished_answer_cannot_be_cancelled(self) -> None:
+        self.llm.reply(ANSWER)
+        services.answer_question(item_id=self.it.pk)
+        r = self.client.post(self.cancel_url)
+        self.assertContains(r, "läuft nicht mehr", status_code=422)
+        self.assertEqual(self.item().state, "done")
+
+    def test_it_rejects_get(self) -> None:
+        self.assertEqual(self.client.get(self.cancel_url).status_code, 405)
+
+    def test_it_requires_clinical_role(self) -> None:
+        self.login(self.bob)
+        self.assertEqual(self.client.post(self.cancel_url).status_code, 403)
+        self.assertEqual(self.item().state, "queued")
+
+    def test_it_checks_ownership(self) -> None:
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(self.cancel_url).status_code, 404)
+        self.assertEqual(self.item().state, "queued")
