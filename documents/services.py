@@ -29,6 +29,7 @@ from documents.models import (
     VersionKind,
 )
 from duktus import audit
+from memory import services as memory_services
 
 AUTOSAVE_VERSION_MINUTES = 10  # autosave appends a version at most this often per author
 MAX_SECTION_CHARS = 20_000
@@ -382,10 +383,26 @@ def sign_document(*, document: Document, user: Any, request: Any = None) -> Docu
         locked.save(update_fields=["status", "signed_at", "signed_by", "content_sha256", "authorship_declared_at", "updated_at"])
         version = _append_version(locked, kind=VersionKind.SIGNED, user=user, sha256=sha)
         audit.record(request, "document.signed", patient=locked.patient, obj=locked, actor=user, detail=f"sha256={sha}")
+        # memory proposes entries from the signed text (on commit, ids only; the therapist reviews them).
+        memory_services.request_extraction(source_kind="document", source_id=locked.code)
     document.status, document.signed_at, document.signed_by, document.content_sha256 = (
         locked.status, locked.signed_at, locked.signed_by, locked.content_sha256)
     document.authorship_declared_at = locked.authorship_declared_at
     return version
+
+
+def memory_source(source_id: str) -> tuple[Any, str, Any, dt.date] | None:
+    """memory's loader for kind "document": the signed sections (markers and empty ones left out)."""
+    document = (Document.objects.select_related("patient__data_key", "patient__practice", "signed_by")
+                .filter(code=source_id, status=DocumentStatus.SIGNED).first())
+    if document is None:
+        return None
+    parts = []
+    for title, text in body_texts(document):
+        body = _MARKER.sub("", text).strip()
+        if body:
+            parts.append(f"{title}:\n{body}")
+    return document.patient, "\n\n".join(parts), document.signed_by, timezone.localtime(document.signed_at).date()
 
 
 def add_addendum(*, document: Document, text: str, user: Any, request: Any = None) -> DocumentVersion:

@@ -156,3 +156,19 @@ class FortfuehrungsberichtTestCase(BaseTestCase):
         self.assertIn("Ziel: Soziale Kontakte wieder aufnehmen", doc.sections["f2_ziele"])
         self.assertIn("Zielerreichung 70 %", doc.sections["f2_ziele"])
         self.assertIn("F32.1 G", doc.sections["f3_diagnosen"])
+
+
+class DocumentAsMemorySourceTestCase(BaseTestCase):
+    def test_signed_documents_feed_memory_proposals(self) -> None:
+        doc = make_document(self.patient, self.alice, "anamnese")
+        doc = services.update_section(document=doc, key="biographie", text="Arbeitet als Erzieherin.", user=self.alice)
+        doc = services.update_section(document=doc, key="familie", text="[fehlt: Familienanamnese]", user=self.alice)
+        self.assertIsNone(services.memory_source(str(doc.code)))  # drafts are no source
+        self.assertIn("document", memory_services.registered_sources())
+        with self.captureOnCommitCallbacks() as callbacks:
+            services.sign_document(document=doc, user=self.alice)
+        self.assertEqual(len(callbacks), 1)  # memory's extraction task, enqueued after commit
+        patient, text, user, day = services.memory_source(str(doc.code))
+        self.assertEqual((patient, user, day), (self.patient, self.alice, doc.signed_at.date()))
+        self.assertIn("Biographische und soziale Anamnese:\nArbeitet als Erzieherin.", text)
+        self.assertNotIn("fehlt", text)
