@@ -267,3 +267,22 @@ class NoteCorrectTestCase(BaseTestCase):
         self.login(self.charlie)
         self.assertEqual(self.client.post(self.url, {"text": "x", "reason": "y"}).status_code, 404)
         self.assertEqual(NoteVersion.objects.count(), 1)
+
+
+class TimelineQueryCountTestCase(BaseTestCase):
+    def test_more_sessions_cost_no_more_queries(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        url = reverse("patients:detail", args=[self.patient.code])
+        for i in range(3):
+            make_session(self.patient, self.alice, running=False, date=dt.date(2026, 3, 1) + dt.timedelta(days=i))
+        self.client.get(url)  # warm caches (keys)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(url)
+        for i in range(6):
+            make_session(self.patient, self.alice, running=False, date=dt.date(2026, 4, 1) + dt.timedelta(days=i))
+        with CaptureQueriesContext(connection) as many:
+            r = self.client.get(url)
+        self.assertContains(r, "data-session=", count=9)
+        self.assertEqual(len(many.captured_queries), len(few.captured_queries))
