@@ -23,8 +23,7 @@ from duktus.llm import gateway
 from duktus.models import LLMCall, LLMConversation
 from patients import crisis
 from patients.models import Approval
-from sessions import crisis_cue
-from sessions import evidence
+from sessions import crisis_cue, evidence
 from sessions.models import AI_BEGIN, AI_END, AIRequest, NoteVersion, Status, TherapySession
 
 log = logging.getLogger(__name__)
