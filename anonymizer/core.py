@@ -113,7 +113,7 @@ def _fold_pattern(word: str) -> str:
 class Anonymizer:
     """Detects and replaces identifying information in German clinical text.
 
-    Construction loads the gazetteers once (~0.2 s); the instance is read-only
+    Construction loads the gazetteers once (~0.1 s); the instance is read-only
     afterwards and safe to share between threads.
     """
 

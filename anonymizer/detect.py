@@ -1315,9 +1315,6 @@ class Detector:
         multi_tokens: set[str] = set()
         spans: list[tuple[int, int, str]] = []
 
-        def is_cap(w: str) -> bool:
-            return w[0].isupper()
-
         def sep(i: int) -> str:
             return text[words[i - 1][1] : words[i][0]]
 
@@ -1340,7 +1337,7 @@ class Detector:
             low = w.lower()
             # Lower-case names count in dictation (no capitals at all) or right after a
             # form of address ("frau schmidt").
-            if not is_cap(w) and not ((lower_mode or mode == "strong") and in_gaz(low) and not r.is_plain_word(w)):
+            if not w[0].isupper() and not ((lower_mode or mode == "strong") and in_gaz(low) and not r.is_plain_word(w)):
                 return False
             if low in STOP_CAPS or low in TITLES or low in FUNCTION or low in P.MONTH_NUM:
                 return False
@@ -1383,7 +1380,7 @@ class Detector:
                     elif (
                         sp == ", "
                         and count == 1
-                        and is_cap(words[j][2])
+                        and words[j][2][0].isupper()
                         and not r.is_plain_word(words[j][2])
                         and (words[j][2].lower() in r.first or words[j - 1][2].isupper())
                     ):
@@ -1393,7 +1390,7 @@ class Detector:
                 w = words[j][2]
                 low = w.lower()
                 if low in NAME_PARTICLES and (count > 0 or mode == "strong") and j + 1 < n:
-                    if is_cap(words[j + 1][2]) and text[words[j][1] : words[j + 1][0]] == " ":
+                    if words[j + 1][2][0].isupper() and text[words[j][1] : words[j + 1][0]] == " ":
                         j += 1
                         continue
                     break
@@ -1465,11 +1462,11 @@ class Detector:
                     elif is_weak:
                         wj = words[j][2]
                         lj = wj.lower()
-                        if (is_cap(wj) or lower_mode) and in_gaz(lj) and not r.is_plain_word(wj) and not short_caps(wj):
+                        if (wj[0].isupper() or lower_mode) and in_gaz(lj) and not r.is_plain_word(wj) and not short_caps(wj):
                             k = run_from(j, "weak")
                             if k > j:
                                 start_run, end_idx = j, k
-                        elif is_cap(wj) and name_like(j, "weak"):
+                        elif wj[0].isupper() and name_like(j, "weak"):
                             k = run_from(j, "weak")
                             relation = (words[j - 1][2].lower() in RELATION_CUES and gap == " ") or (
                                 words[j - 1][2] == "Pat" and gap == ". " and "-" not in wj  # "Pat. Rübsamen"
@@ -1488,21 +1485,21 @@ class Detector:
                 and not (i > 0 and len(words[i - 1][2]) == 1 and words[i - 1][2].islower())
                 and i + 1 < n
                 and sep(i + 1) == ". "
-                and is_cap(words[i + 1][2])
+                and words[i + 1][2][0].isupper()
                 and (name_like(i + 1, "weak") or in_gaz_any(words[i + 1][2].lower()))
             ):
                 # "J. Thiel", "M. Zezelj"
                 k = run_from(i, "ext")
                 if k > i + 1:
                     start_run, end_idx = i, k
-            elif (is_cap(w) or lower_mode) and low in r.first and not r.is_plain_word(w) and not short_caps(w):
+            elif (w[0].isupper() or lower_mode) and low in r.first and not r.is_plain_word(w) and not short_caps(w):
                 k = run_from(i, "weak")
                 if (
                     k == i + 1
                     and i + 1 < n
                     and self._line_end_after(text, words[i + 1][1])
                     and sep(i + 1) == " "
-                    and is_cap(words[i + 1][2])
+                    and words[i + 1][2][0].isupper()
                     and words[i + 1][2].lower() not in FUNCTION | TITLES
                 ):
                     k = i + 2  # signature line "Ida Fuß"
@@ -1514,7 +1511,7 @@ class Detector:
                         pw = words[i - 1][2]
                         pl = pw.lower()
                         if (
-                            is_cap(pw)
+                            pw[0].isupper()
                             and not short_caps(pw)
                             and not r.is_plain_word(pw)
                             and pl not in r.places
@@ -1528,7 +1525,7 @@ class Detector:
                         pw = words[i - 1][2]
                         pl = pw.lower()
                         if (
-                            is_cap(pw)
+                            pw[0].isupper()
                             and pl not in r.places
                             and pl not in r.first
                             and pl not in FUNCTION
@@ -1541,7 +1538,7 @@ class Detector:
                         ):
                             start_run = i - 1
             elif (
-                is_cap(w)
+                w[0].isupper()
                 and (low in r.first_cue or (low in r.first and r.is_plain_word(w)))
                 and i + 1 < n
                 and sep(i + 1) == " "
@@ -1551,19 +1548,19 @@ class Detector:
                 nw = words[i + 1][2]
                 nl = nw.lower()
                 if (
-                    is_cap(nw)
+                    nw[0].isupper()
                     and not short_caps(nw)
                     and nl not in FUNCTION
                     and (nl in r.sur or (not r.is_plain_word(nw) and nl not in r.places and nl not in r.first_cue))
                 ):
                     k = run_from(i + 1, "ext")
                     start_run, end_idx = i, max(k, i + 2)
-            elif not is_cap(w) and low in r.first and len(low) >= 3 and not r.is_plain_word(w) and i + 1 < n:
+            elif not w[0].isupper() and low in r.first and len(low) >= 3 and not r.is_plain_word(w) and i + 1 < n:
                 nxt = words[i + 1][2]
                 if nxt.lower() in r.sur and not r.is_plain_word(nxt) and sep(i + 1) == " ":
                     start_run, end_idx = i, i + 2
             elif (
-                is_cap(w)
+                w[0].isupper()
                 and low in r.sur
                 and not r.is_plain_word(w)
                 and low not in r.places
@@ -1579,7 +1576,7 @@ class Detector:
                     k < n
                     and k - i < 3
                     and sep(k) == " "
-                    and is_cap(words[k][2])
+                    and words[k][2][0].isupper()
                     and in_gaz(words[k][2].lower())
                     and not r.is_plain_word(words[k][2])
                 ):
@@ -1590,7 +1587,7 @@ class Detector:
                     pw = words[i - 1][2]
                     pl = pw.lower()
                     if (
-                        is_cap(pw)
+                        pw[0].isupper()
                         and not short_caps(pw)
                         and not r.is_plain_word(pw)
                         and pl not in r.places
@@ -1626,7 +1623,7 @@ class Detector:
                         and words[end_idx][2] == "und"
                         and sep(end_idx) == " "
                         and sep(end_idx + 1) == " "
-                        and is_cap(words[end_idx + 1][2])
+                        and words[end_idx + 1][2][0].isupper()
                         and words[end_idx + 1][2].lower() not in TITLES | ADDRESS_CUES
                     ):
                         spans.append((words[end_idx + 1][0], words[end_idx + 1][1], "strong"))
@@ -1635,7 +1632,7 @@ class Detector:
                         src == "strong"
                         and end_idx < n
                         and sep(end_idx) == " & "
-                        and is_cap(words[end_idx][2])
+                        and words[end_idx][2][0].isupper()
                         and not r.is_plain_word(words[end_idx][2])
                     ):
                         spans.append((words[end_idx][0], words[end_idx][1], "strong"))
@@ -1667,7 +1664,7 @@ class Detector:
                     continue
                 wj = words[j][2]
                 lj = wj.lower()
-                if not is_cap(wj) or lj in FUNCTION | TITLES | ADDRESS_CUES | WEAK_CUES | STOP_CAPS:
+                if not wj[0].isupper() or lj in FUNCTION | TITLES | ADDRESS_CUES | WEAK_CUES | STOP_CAPS:
                     continue
                 if rx is not AUTHOR_CUE:
                     if r.is_plain_word(wj) or lj in r.places or lj in ENDEARMENTS:

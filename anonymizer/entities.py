@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 
 LABELS = (
@@ -71,6 +72,7 @@ _FOLD_EXTRA = str.maketrans(
 )
 
 
+@lru_cache(maxsize=65536)
 def fold(s: str) -> str:
     """Lowercase, strip accents, ß->ss: the key used for matching names and known values."""
     s = s.translate(_FOLD_EXTRA)

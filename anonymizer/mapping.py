@@ -23,6 +23,8 @@ _BARE_OK = re.compile(rf"(?:{_STEMS})_\d+")
 
 
 def iter_placeholders(text: str):  # type: ignore[no-untyped-def]
+    if "[" not in text and "_" not in text:
+        return  # every form restore() accepts has a bracket or an underscore
     for m in PLACEHOLDER_RE.finditer(text):
         if m.group(1) is not None:
             yield m, m.group(1).upper(), int(m.group(2))
