@@ -1116,8 +1116,8 @@ class Detector:
         for rx, found in ((P.DATE_NUM, P.DATE_NUM.finditer(text)), (P.DATE_TEXT, month_hits)):
             for m in found:
                 s, e = m.start(), m.end()
-                if rx is P.DATE_NUM and not self._valid_date(m):
-                    continue
+                if rx is P.DATE_NUM and (not self._valid_date(m) or P.DOSE_AFTER.match(text, e)):
+                    continue  # "Inegy 10/20 mg": a dose, not a date
                 if rx is P.DATE_NUM and m.group("yy") and P.COUNTER_BEFORE.search(text[max(0, s - 16) : s]):
                     continue
                 if rx is P.DATE_TEXT and not any(ch.isdigit() for ch in text[s:e]):

@@ -191,6 +191,8 @@ YEAR = re.compile(
     r"(?<![\w./,:-])(?:19[0-9]{2}|20[0-9]{2})"
     r"(?![\w]|[.,:/-]\d|[ \t]*(?:mg|ml|µg|g\b|kg|m\b|km|€|EUR|Euro|Punkte|kcal|Stunden|Minuten|Schritte))"
 )
+# A dose unit right after a number: "10/20 mg", "2.5 ml".
+DOSE_AFTER = re.compile(r"[ \t]?(?:mg|µg|μg|mcg|ug|ml|g|IE|I\.E\.|mmol|µmol|Tbl|Tabl|Trpf|Hub|Kps)\b")
 # A scale name or abbreviation right before a number: "PHQ-9: ", "GAD-7 = ", "BDI-II ", "MMST ".
 SCALE_BEFORE = re.compile(r"(?:[A-Z][A-Za-z]*-[0-9IVX]+|[A-Z]{2,}[0-9]*)[ \t]*(?:[:=]|von|mit)?[ \t]*\Z")
 # The first part of a date range, right before the full date: "4. bis ", "13. - ", "05.11-", "06/".

@@ -169,6 +169,7 @@ def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
         "PHQ-9: 15, GAD-7 = 12, BDI-II 28, C-SSRS negativ, PCL-5: 44, WHO-5 12.",
         "Verfahren: KVT, EMDR, DBT, Schematherapie, ACT, CBASP, IPT und MBT.",
         "Sertralin 50 mg 1-0-0, Quetiapin 25 mg 0-0-1, Lorazepam 1 mg bei Bedarf.",
+        "Ezetimib/Simvastatin 10/20 mg 0-0-1, Venlafaxin 37.5 mg.",
         "Angst, Schuld, Trauer, Wut und Scham stehen im Vordergrund; Winter und Sommer sind schwer.",
         "Die Patientin berichtet über Grübeln, Hoffnungslosigkeit und Engel-Fantasien.",
         # ordinary text near the organization, author, salutation and initial rules
