@@ -712,12 +712,15 @@ def extract_from_source(*, source_kind: str, source_id: Any, override_warnings: 
         return run
 
     entries = []
-    for item in items:
-        entry = _new_entry(patient=patient, type=item["type"], text=item["text"], source_kind=source_kind,
-                           source_id=sid, excerpt=locate_excerpt(source_text, item["excerpt"], item["text"]),
-                           date=source_date, user=user)
-        entry.run = run
-        entries.append(entry)
+    try:
+        for item in items:
+            entry = _new_entry(patient=patient, type=item["type"], text=item["text"], source_kind=source_kind,
+                               source_id=sid, excerpt=locate_excerpt(source_text, item["excerpt"], item["text"]),
+                               date=source_date, user=user)
+            entry.run = run
+            entries.append(entry)
+    except ChangeRefused:  # validated above; kept so that a run can never stay claimed
+        return _finish(run, ExtractionRun.Status.FAILED, "schema", attempts)
     with transaction.atomic():
         for entry in entries:
             entry.save()
