@@ -1,7 +1,7 @@
 """Benchmark the anonymizer against gold spans, with Presidio (regex recognizers) as peer.
 
     .venv/bin/python bench/anonymizer_bench.py [--data bench/data/grascco_phi_dev.jsonl ...]
-        [--only ours|presidio] [--misses]
+        [--only ours|presidio] [--misses] [--no-network] [--spacy-reference]
 
 Per label: recall (a gold span counts as caught when every character of it is
 masked apart from white space and invisible format characters such as a
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -326,6 +327,32 @@ def throughput(system, docs: list[dict]) -> float:
     return n / (time.process_time() - t0)
 
 
+# --no-network: every socket connection and name lookup fails and is counted, in this
+# process and in the load-time subprocesses -- proof that both systems run offline.
+NO_NETWORK = """
+import os as _os, socket as _socket
+def _no_net(*_a, **_k):
+    with open(_os.environ["ANON_BENCH_NET_LOG"], "a") as _f:
+        _f.write(repr([x for x in _a if isinstance(x, (str, tuple))][:2]) + "\\n")
+    raise OSError("network disabled by anonymizer_bench --no-network")
+_socket.socket.connect = _no_net
+_socket.socket.connect_ex = _no_net
+_socket.getaddrinfo = _no_net
+_socket.create_connection = _no_net
+"""
+_PRELUDE = ""
+
+
+def block_network(log: Path) -> None:
+    global _PRELUDE
+    import os
+
+    os.environ["ANON_BENCH_NET_LOG"] = str(log)
+    log.write_text("", encoding="utf-8")
+    exec(NO_NETWORK, {})  # noqa: S102 -- our own constant
+    _PRELUDE = NO_NETWORK
+
+
 def load_time(which: str) -> float:
     code = {
         "ours": (
@@ -339,7 +366,9 @@ def load_time(which: str) -> float:
     }[which]
     best = float("inf")
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _PRELUDE + code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         best = min(best, float(out.stdout.strip().splitlines()[-1]))
     return best
 
@@ -350,7 +379,7 @@ def spacy_reference(docs: list[dict]) -> str:
     The detector tokenizes with one regular expression instead; this line shows the
     measured reason (README: "What spaCy does here").
     """
-    code = "import time;t=time.perf_counter();import spacy;spacy.blank('de');print(time.perf_counter()-t)"
+    code = _PRELUDE + "import time;t=time.perf_counter();import spacy;spacy.blank('de');print(time.perf_counter()-t)"
     load = min(
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
         for _ in range(2)
@@ -422,7 +451,15 @@ def main() -> None:
         action="store_true",
         help="rebuild bench/data/therapy_notes.jsonl from therapy_notes.src.txt and exit",
     )
+    ap.add_argument(
+        "--no-network",
+        action="store_true",
+        help="make every network connection fail (also in subprocesses) and report the attempts",
+    )
     args = ap.parse_args()
+    net_log = Path("/tmp") / f"anonymizer_bench_net_{os.getpid()}.log"
+    if args.no_network:
+        block_network(net_log)
     if args.build_notes:
         n = build_notes(ROOT / "bench/data/therapy_notes.src.txt", ROOT / "bench/data/therapy_notes.jsonl")
         print(f"wrote {n} documents")
@@ -449,6 +486,10 @@ def main() -> None:
             print(f"\nspeed ratio duktus/presidio: {tputs['ours'] / tputs['presidio']:.1f}×")
         if args.spacy_reference or args.only is None:
             print(spacy_reference(docs))
+    if args.no_network:
+        attempts = [line for line in net_log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        print(f"\nnetwork blocked: {len(attempts)} connection attempts" + (f": {attempts[:5]}" if attempts else ""))
+        net_log.unlink()
 
 
 if __name__ == "__main__":
