@@ -126,6 +126,7 @@ class LicensedElectronicFormTestCase(BaseTestCase):
         r = self.client.post(reverse("assessments:licences"), {"instrument": "isi", "licence_note": "Mapi 2026-17", "items_file": upload})
         self.assertEqual(r.status_code, 302)
         self.assertTrue(AuditEntry.objects.filter(action="assessment.licence_record", detail="isi").exists())
+        self.assertContains(self.client.get(reverse("assessments:licences")), "lizenzierte Texte geladen (mit Antwortbeschriftungen)")
         link, token = make_link(self.patient, self.alice, instrument="isi")
         self.client.logout()
         r = self.client.get(reverse("assessments:fill", args=[token]))
