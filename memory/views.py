@@ -121,7 +121,7 @@ def search(request: HttpRequest, code: Any) -> HttpResponse:
     else:
         try:
             result = services.search_memory(patient=patient, query=form.cleaned_data["q"], user=request.user)
-            ctx.update(hits=result.hits, unsearchable=result.unsearchable)
+            ctx.update(hits=result.hits, unsearchable=result.unsearchable, lexical=result.backend.startswith("offline"))
         except GatewayError as exc:
             # 200, not 503: htmx swaps only 2xx/422 here, and the message is the answer to show.
             ctx["search_error"] = exc.user_message

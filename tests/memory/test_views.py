@@ -254,6 +254,7 @@ class SearchViewTestCase(MemoryViewTestCase):
         self.assertIn("memory-hits", ids(html))
         self.assertLess(html.index("Schlafstörungen seit dem Frühjahr."), html.index("Grübelt abends"))
         self.assertIn("vorgeschlagen", html)  # the proposal is marked as such
+        self.assertIn("vergleicht Wortbestandteile", html)  # the offline backend says what it cannot do
         audit = AuditEntry.objects.get(action="memory.search")
         self.assertNotIn("Schlaf", audit.detail)
         self.assertContains(self.client.get(self.url(), {"q": "Schlaf"}), "durchsuchen")  # full page
