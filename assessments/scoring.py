@@ -298,8 +298,17 @@ def _score_gad7(instrument: Instrument, values: list, result: Score, context: Ma
         )
 
 
+# ISI case finding in German samples: total > 10 (Dieck, Morin & Backhaus 2018, clinical.md §1.5).
+_ISI_CASE_ABOVE = 10
+
+
 def _score_isi(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:
     _apply_band(instrument, result)
+    if result.total > _ISI_CASE_ABOVE:
+        result.notes.append(
+            f"Summenwert > {_ISI_CASE_ABOVE}: Hinweis auf eine Insomnie (Fallfindung, deutsche "
+            "Validierung Dieck et al. 2018); Schweregrad nach den Bändern von Bastien et al. 2001."
+        )
 
 
 def _score_pcl5(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:

@@ -69,6 +69,11 @@ class BandEdgesTestCase(TestCase):
             (15, "moderate"), (21, "moderate"), (22, "severe"), (28, "severe"),
         ])
 
+    def test_it_notes_isi_case_finding_above_10(self):
+        self.assertFalse(any("Fallfindung" in n for n in score("isi", make_answers("isi", 10)).notes))
+        self.assertTrue(any("Summenwert > 10" in n for n in score("isi", make_answers("isi", 11)).notes))
+        self.assertEqual(score("isi", make_answers("isi", 11)).flags, set())
+
     def test_it_uses_german_labels(self):
         self.assertEqual(score("phq9", make_answers("phq9", 15)).severity_de, "ausgeprägt")
         self.assertEqual(score("gad7", make_answers("gad7", 10)).severity_de, "mittelgradig")
