@@ -44,3 +44,19 @@ class MemoryContextTestCase(BaseTestCase):
         self.assertIn("PHQ-9 Item 9: 2", ctx.text)
         self.assertEqual(ctx.used_entries[0], str(warn.code))
         self.assertEqual(len(ctx.used_entries), 2)  # the warning plus the one nearest entry
+
+
+class MemoriesUsedTagTestCase(BaseTestCase):
+    def test_it_lists_the_entries_a_context_used(self) -> None:
+        from django.template import Context, Template
+
+        make_entry(self.patient, text="Schläft schlecht, wacht früh auf.", status=EntryStatus.CONFIRMED)
+        make_entry(self.patient, text="Unbestätigter Vorschlag zum Schlaf.")
+        ctx = build_context(self.patient, "Schlaf")
+        html = Template("{% load memory_tags %}{% memories_used patient codes %}").render(
+            Context({"patient": self.patient, "codes": ctx.used_entries}))
+        self.assertIn("Verwendete Erinnerungen (1)", html)
+        self.assertIn("Schläft schlecht, wacht früh auf.", html)
+        self.assertNotIn("Unbestätigter", html)
+        empty = Template("{% load memory_tags %}{% memories_used patient codes %}").render(Context({"patient": self.patient, "codes": []}))
+        self.assertEqual(empty.strip(), "")
