@@ -405,12 +405,14 @@ def fmt_ci(k: int, n: int) -> str:
     if n == 0:
         return "     –                 "
     lo, hi = wilson(k, n)
-    return f"{k / n:.3f} [{max(0.0, lo):.3f}–{min(1.0, hi):.3f}]"
+    return f"{k / n:.3f} ({k}/{n}) [{max(0.0, lo):.3f}–{min(1.0, hi):.3f}]"
 
 
 def report(name: str, r: dict, tput: float, load_s: float) -> None:
     print(f"\n### {name}")
-    print("| label | gold | recall [95% CI] | pred | precision [95% CI] | strict F1 |")
+    print(
+        "| label | gold | recall (caught/gold) [95% CI] | pred | precision (correct/pred) [95% CI] | strict F1 |"
+    )
     print("|---|---:|---|---:|---|---:|")
     for lab in ORDER:
         n, pn = r["rec_n"][lab], r["prec_n"][lab]
