@@ -253,8 +253,21 @@ def quality(show_misses: bool) -> None:
             r = _rank(np.array(emb.embed([filtered(q["q"])])[0]), dv, target)
             if r > 5:
                 print(f"    miss (rank {r}, {q['kind']}): {q['q']}  →  {fact_texts[target]}")
-    if os.environ.get("LLM_API_KEY"):
-        print("  provider backend: set up a practice with AI switched on to measure it (not run here).")
+    from duktus.llm import gateway
+
+    if gateway.is_configured():
+        # Fictional texts, no patient: sent as they are to the configured `embed` model.
+        docs = fact_texts + distractors
+        dv = np.array(gateway.embed(docs).vectors)
+        dv /= np.linalg.norm(dv, axis=1, keepdims=True)
+        qv = np.array(gateway.embed([q["q"] for q in questions]).vectors)
+        qv /= np.linalg.norm(qv, axis=1, keepdims=True)
+        ranks: dict[str, list[int]] = {"all": [], "lexical": [], "paraphrase": []}
+        for q, v in zip(questions, qv, strict=True):
+            r = _rank(v, dv, next(i for i, f in enumerate(facts) if f["id"] == q["fact"]))
+            ranks["all"].append(r)
+            ranks[q["kind"]].append(r)
+        print("  " + line(f"provider backend ({gateway.embed(['x']).backend}), 30 facts + 470 distractors", ranks))
     else:
         print("  provider backend: not configured on this machine (LLM_API_KEY empty) — not measured.")
 
