@@ -700,6 +700,12 @@ CLUB = re.compile(
     r"(?<![\w-])(?:\d\.[ \t]?)?(?:FC|SV|TSV|VfB|VfL|SC|SpVgg|TuS|BSC|FSV|TSG|SSV|ESV|DJK)"
     r"(?:[ \t]+(?:\d{2,4}|[A-ZÄÖÜ][\w-]*)){1,3}"
 )
+# Places after "am/im/an der" that make a name: "Grundschule am Park", "Klinik am Eichberg".
+TOPO_NOUNS = frozenset(
+    """park markt see wald berg dom ring platz bahnhof hafen tor schloss rathaus stadtpark kurpark feld hain
+    bach fluss ufer turm brunnen garten anger graben kanal weinberg stadtwald kirchplatz marktplatz
+    rosengarten hang heide aue tal teich weiher mühle""".split()
+)
 HOSPITALITY_HEADS = frozenset(
     ("restaurant", "gasthaus", "gasthof", "gaststätte", "hotel", "café", "cafe", "kneipe", "wirtshaus", "pension")
 )
@@ -1234,6 +1240,13 @@ class Detector:
                 continue
             if not self._age_ok(m.group("n")):
                 continue
+            unit = text[m.end("n") : m.end()].lower()
+            if (
+                "jähr" not in unit
+                and "jahrig" not in unit
+                and P.DURATION_BEFORE.search(text, max(0, m.start() - 16), m.start())
+            ):
+                continue  # "Kontrolle nach 1 J.": a duration, not an age
             add((5, m.start("n"), m.end("n"), "AGE", "regex"))
         for m in P.AGE_NAME_PAREN.finditer(text):
             # "Klient (Mustafa, 34)": a name and an age in brackets
@@ -1462,7 +1475,12 @@ class Detector:
                     elif is_weak:
                         wj = words[j][2]
                         lj = wj.lower()
-                        if (wj[0].isupper() or lower_mode) and in_gaz(lj) and not r.is_plain_word(wj) and not short_caps(wj):
+                        if (
+                            (wj[0].isupper() or lower_mode)
+                            and in_gaz(lj)
+                            and not r.is_plain_word(wj)
+                            and not short_caps(wj)
+                        ):
                             k = run_from(j, "weak")
                             if k > j:
                                 start_run, end_idx = j, k
@@ -2005,6 +2023,7 @@ class Detector:
                     and len(wj) > 3
                     and lj not in r.lexicon
                     or (low in HOSPITALITY_HEADS and words[j - 1][2].lower() in ("zur", "zum"))
+                    or (words[j - 1][2].lower() in ("am", "im", "an", "auf", "der") and lj in TOPO_NOUNS)
                     or (j == i + 1 and gap == " " and self._town_after_hospital(text, low, j, words))
                 ):
                     last = j

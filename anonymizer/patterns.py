@@ -273,6 +273,10 @@ AGE_ADJ = re.compile(
     r"(?<![\w.,/-])" + _AGE_NUM + r"(?:[ \t]?[-–][ \t]?|[ \t]?)(?:jährige[nmrs]?|jährig|jahrige[nmrs]?|"
     r"jähr\.|j\.|J\.|jähriger|Jährige[nmrs]?|Jährig)(?![\w])(?P<next>[ \t]+[\w-]+)?"
 )
+DURATION_BEFORE = re.compile(
+    r"\b(?:nach|in|für|seit|vor|alle|binnen|innerhalb(?:[ \t]+von)?|über|ca\.|etwa|circa|jeweils)[ \t]+\Z",
+    re.IGNORECASE,
+)
 AGE_YEARS = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,3})[ \t]*(?P<unit>Jahre|Jahren|J\.|Lebensjahr)(?![\w])")
 AGE_YEARS_PRE = re.compile(
     r"(?:(?P<pre>\bim Alter von|\bmit|\bAlter:?|\bAlter von|,|\(|\bist|\bwar|\bwird|\bsei|\bwurde)|^|\n)[ \t]*$"

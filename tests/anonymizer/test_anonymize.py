@@ -184,6 +184,7 @@ def test_it_matches_known_names_without_accents(anon: Anonymizer) -> None:
         "Verlegung auf die Intensivstation.",
         "Im TV lief Werbung; (Angst, 12) auf der Skala.",
         "Patient: Angst vor Kontrollverlust. Patientin: Schuld und Scham.",
+        "Kontrolle nach 1 J., seit 3 J. abstinent; in der Schule am Montag, im Krankenhaus am Wochenende.",
         "„Nein“, sagte Mama. Die Mutter sagte: „Nein.“ Er sagte: „Ich will nicht.“",
     ],
 )

@@ -45,6 +45,7 @@ from anonymizer import Anonymizer
         ("Er wohnt im Seniorenheim Abendrot.", "Er wohnt im [ORGANISATION_1]."),
         ("Eingangs-Nr. 55/2024, Vorgangsnummer: A-1182", "Eingangs-Nr. [ID_1], Vorgangsnummer: [ID_2]"),
         ("Er spielt beim FC Rot-Weiß Erfurt.", "Er spielt beim [ORGANISATION_1]."),
+        ("Sie geht in die Grundschule am Park.", "Sie geht in die [ORGANISATION_1]."),
         # people: author lines, salutations, a subject initial
         ("Termin mit Jugendamt Frau Kowalczyk.", "Termin mit Jugendamt Frau [PERSON_1]."),
         ("Klient (Mustafa, 34) kommt aus Aleppo.", "Klient ([PERSON_1], 30-35) kommt aus [ORT_1]."),
