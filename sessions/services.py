@@ -108,8 +108,12 @@ def save_note(*, session: TherapySession, text: str, revision: int, field: str =
     if field not in ("note", "process_notes"):
         raise SessionError("Unbekanntes Feld.")
     text = normalize_newlines(text)
-    if field == "note" and session.status != Status.RUNNING:
+    if field == "note" and session.status == Status.DONE:
         raise SessionError("Die Sitzung ist abgeschlossen – Änderungen bitte als Korrektur erfassen.")
+    if field == "note" and session.status != Status.RUNNING:
+        raise SessionError("Die Sitzungsnotiz wird während der laufenden Sitzung geschrieben – bitte die Sitzung zuerst beginnen.")
+    if field == "note":
+        _check_ai_marking(session, text)
     now = timezone.now()
     with transaction.atomic():
         locked = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -128,6 +132,21 @@ def save_note(*, session: TherapySession, text: str, revision: int, field: str =
     setattr(session, field, text)
     raised = check_crisis(session=session, text=text, source_id=session.code, request=request)
     return SaveResult(revision=locked.note_revision, saved_at=now, crisis=raised)
+
+
+def _check_ai_marking(session: TherapySession, text: str) -> None:
+    """Accepted AI text may be edited or deleted, but not left in the note without its marking
+    (EU AI Act Art. 50)."""
+    accepted = AIRequest.objects.filter(session=session, decision__in=[AIRequest.Decision.ACCEPTED, AIRequest.Decision.EDITED])
+    if not accepted.exists():
+        return
+    plain = "".join(t for is_ai, _h, t in split_ai_segments(text) if not is_ai)
+    for item in accepted:
+        item.session = session
+        body = (item.decided_text or "").strip()
+        if body and body in plain:
+            raise SessionError("Übernommener KI-Text muss als „KI-generiert“ gekennzeichnet bleiben: bitte die "
+                               "Markierung ⟦KI-generiert …⟧ … ⟦Ende KI-Text⟧ wiederherstellen oder den Text löschen.")
 
 
 def close_session(*, session: TherapySession, request: Any = None) -> NoteVersion:

@@ -470,3 +470,22 @@ class CancelTestCase(PanelTestCase):
         self.login(self.charlie)
         self.assertEqual(self.client.post(self.cancel_url).status_code, 404)
         self.assertEqual(self.item().state, "queued")
+
+
+class MarkingTestCase(PanelTestCase):
+    def test_accepted_text_cannot_lose_its_ai_marking(self) -> None:
+        self.llm.reply(ANSWER)
+        self.ask()
+        item = self.item()
+        self.client.post(self.url("ai_decide", item), {"decision": "accepted"})
+        session = reload(self.session)
+        stripped = session.note.replace(AI_END, "").split("⟦KI-generiert")[0] + item.answer
+        save = reverse("sessions:note_save", args=[self.session.code])
+        r = self.client.post(save, {"field": "note", "text": stripped, "revision": session.note_revision})
+        self.assertEqual(r.status_code, 409)
+        self.assertIn("gekennzeichnet bleiben", r.json()["error"])
+        self.assertEqual(reload(self.session).note, session.note)
+        # Editing inside the marking, or deleting the AI text, is fine.
+        edited = session.note.replace("gleichwertige Option", "mögliche Option")
+        self.assertEqual(self.client.post(save, {"field": "note", "text": edited, "revision": session.note_revision}).status_code, 200)
+        self.assertEqual(self.client.post(save, {"field": "note", "text": NOTE, "revision": session.note_revision + 1}).status_code, 200)
