@@ -276,23 +276,25 @@ def mark_pending(*, document: Document, keys: list[str]) -> None:
     document.ai_status = status
 
 
-def _set_status(document: Document, key: str, state: str, message: str = "") -> None:
+def _set_status(document: Document, key: str, state: str, message: str = "", *, warning: bool = False) -> None:
     with transaction.atomic():
         locked = Document.objects.select_for_update().only("ai_status").get(pk=document.pk)
         status = dict(locked.ai_status or {})
-        status[key] = {"state": state, "message": message}
+        status[key] = {"state": state, "message": message, "warning": warning}
         Document.objects.filter(pk=document.pk).update(ai_status=status)
     document.ai_status = status
 
 
-def draft_section(*, document: Document, key: str, user: Any) -> str:
+def draft_section(*, document: Document, key: str, user: Any, override_warnings: bool = False) -> str:
     """Draft one section through the gateway's documentation role (anonymized, guarded, stored
     there). Sections the record has nothing for get "[fehlt: …]" markers without a model call.
-    Returns the new text; gateway errors are stored as the section's AI status and re-raised."""
+    Returns the new text; gateway errors are stored as the section's AI status and re-raised.
+    `override_warnings`: the therapist checked the gateway's "possibly identifying" warning."""
     from duktus.llm import gateway
     from duktus.models import LLMConversation
 
     if document.is_locked:
+        _set_status(document, key, "failed", str(DocumentLocked()))
         raise DocumentLocked()
     template = template_of(document)
     section = template.section(document.variant, key)
@@ -308,15 +310,18 @@ def draft_section(*, document: Document, key: str, user: Any) -> str:
             conversation = LLMConversation.objects.filter(code=document.llm_conversation_code, patient=document.patient).first()
         try:
             result = gateway.complete(patient=document.patient, role="documentation", messages=req.messages,
-                                      conversation=conversation, user=user)
+                                      conversation=conversation, user=user, override_warnings=override_warnings)
         except gateway.GatewayError as exc:
-            _set_status(document, key, "failed", exc.user_message)
+            _set_status(document, key, "failed", exc.user_message, warning=isinstance(exc, gateway.GatewayWarning))
             raise
         text = _clean_answer(result.text, section)
         unverified = unverified_facts(text, req.material_text)
         if document.llm_conversation_code != result.conversation.code:
             Document.objects.filter(pk=document.pk).update(llm_conversation_code=result.conversation.code)
             document.llm_conversation_code = result.conversation.code
+    if Document.objects.filter(pk=document.pk, status=DocumentStatus.SIGNED).exists():  # signed meanwhile
+        _set_status(document, key, "failed", str(DocumentLocked()))
+        raise DocumentLocked()
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         locked.patient = document.patient
@@ -339,7 +344,8 @@ def draft_section(*, document: Document, key: str, user: Any) -> str:
     return text
 
 
-def request_drafts(*, document: Document, keys: list[str], user: Any, request: Any = None) -> None:
+def request_drafts(*, document: Document, keys: list[str], user: Any, request: Any = None,
+                   override_warnings: bool = False) -> None:
     """Mark the sections pending and enqueue one task per section after commit (ids only)."""
     from documents import tasks
 
@@ -349,7 +355,7 @@ def request_drafts(*, document: Document, keys: list[str], user: Any, request: A
     audit.record(request, "document.ai_requested", patient=document.patient, obj=document, actor=user,
                  detail=",".join(keys)[:200])
     for key in keys:
-        transaction.on_commit(lambda key=key: tasks.draft_section.delay(document.pk, key, user.pk))
+        transaction.on_commit(lambda key=key: tasks.draft_section.delay(document.pk, key, user.pk, override_warnings))
 
 
 # --- signing and addenda ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from celery import shared_task
 
 
 @shared_task(name="documents.draft_section")
-def draft_section(document_id: int, key: str, user_id: int) -> None:
+def draft_section(document_id: int, key: str, user_id: int, override_warnings: bool = False) -> None:
     from django.contrib.auth import get_user_model
 
     from documents import services
@@ -18,7 +18,7 @@ def draft_section(document_id: int, key: str, user_id: int) -> None:
     if document is None or user is None:
         return
     try:
-        services.draft_section(document=document, key=key, user=user)
+        services.draft_section(document=document, key=key, user=user, override_warnings=override_warnings)
     except (GatewayError, services.DocumentLocked):
         # The service stored the German message as the section's AI status; the page shows it.
         return

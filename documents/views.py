@@ -66,6 +66,7 @@ def _section_row(document: Document, section: definitions.Section, form: Section
         "section": section, "key": section.key, "text": text, "form": form,
         "provenance": provenance, "provenance_label": Provenance(provenance).label,
         "sources": sources, "feed_titles": [definitions.FEEDS[f] for f in section.feeds], "ai_state": status.get("state", ""), "ai_message": status.get("message", ""),
+        "ai_warning": bool(status.get("warning")),
         "words": len(text.split()), "has_markers": "[fehlt:" in text,
         "too_long": bool(section.max_words and len(text.split()) > section.max_words),
     }
@@ -188,7 +189,8 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
                 "row": _section_row(document, section), "document": document, "ai_refusal": refusal,
                 "section_error": message}, status=422)
         return _page(request, document, status=422, error=message)
-    services.request_drafts(document=document, keys=keys, user=request.user, request=request)
+    services.request_drafts(document=document, keys=keys, user=request.user, request=request,
+                            override_warnings=request.POST.get("override") == "1")
     document = get_document_for_user(request, code)
     if request.htmx and wanted:  # type: ignore[attr-defined]
         section = template.section(document.variant, wanted)

@@ -147,6 +147,27 @@ class DraftWithRecordTestCase(LLMTestCase):
         self.assertEqual(doc.ai_status["p5_diagnose"]["state"], "failed")
         self.assertContains(self.client.get(self.doc.get_absolute_url()), "KI-Entwurf fehlgeschlagen: Das KI-Modell ist nicht erreichbar.")
 
+    def test_a_gateway_warning_can_be_overridden_after_review(self) -> None:
+        from anonymizer import Entity
+        from duktus.llm import gateway
+
+        anon = gateway.anonymizer()
+        real = anon.residual_risk
+        anon.residual_risk = lambda text, known=(): [Entity(0, 3, "PERSON", "xyz", severity="warn")]  # type: ignore[method-assign]
+        self.addCleanup(lambda: setattr(anon, "residual_risk", real))
+        url = reverse("documents:draft", args=[self.doc.code])
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(url, {"section": "p5_diagnose"})
+        self.assertEqual(self.llm.requests, [])
+        status = self.fresh().ai_status["p5_diagnose"]
+        self.assertEqual((status["state"], status["warning"]), ("failed", True))
+        self.assertContains(self.client.get(self.doc.get_absolute_url()), "Geprüft – trotzdem senden")
+        self.llm.reply("F32.1 G.")
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(url, {"section": "p5_diagnose", "override": "1"})
+        self.assertEqual(len(self.llm.requests), 1)
+        self.assertEqual(self.fresh().sections["p5_diagnose"], "F32.1 G.")
+
     def test_draft_all_sections(self) -> None:
         self.llm.reply("Entwurf.")
         with self.captureOnCommitCallbacks(execute=True):
