@@ -305,7 +305,12 @@ class FailureTestCase(PanelTestCase):
 
     def test_outage(self) -> None:
         self.llm.mode = "fail"
-        self.retry_ok(self.assertFailedWith("nicht erreichbar"))
+        item = self.assertFailedWith("nicht erreichbar")
+        # What was sent before the model failed is still shown.
+        seen = self.client.get(self.url("ai_seen", item))
+        self.assertContains(seen, "Genau dieser anonymisierte Text")
+        self.assertNotContains(seen, "Wolkenstein")
+        self.retry_ok(item)
 
     def test_timeout(self) -> None:
         self.llm.mode, self.llm.delay = "slow", 1.5
