@@ -241,7 +241,8 @@ def ask(*, session: TherapySession, question: str, request: Any = None) -> AIReq
         item.save()
         audit.record(request, "session.ai.ask", patient=session.patient, obj=item)
         _enqueue(item)
-    check_crisis(session=session, text=question, source_id=item.code, request=request)
+    # Same source as the note: one crisis event per session, however often the cue appears.
+    check_crisis(session=session, text=question, source_id=session.code, request=request)
     return item
 
 

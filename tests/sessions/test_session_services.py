@@ -130,8 +130,12 @@ class CrisisCueTestCase(BaseTestCase):
         self.assertFalse(CrisisEvent.objects.exists())
 
     def test_a_question_raises_it_too(self) -> None:
-        item = services.ask(session=self.session, question="Sie sagt, sie will sich umbringen – was tun?", request=self.request)
-        self.assertEqual(CrisisEvent.objects.get().source_id, str(item.code))
+        services.ask(session=self.session, question="Sie sagt, sie will sich umbringen – was tun?", request=self.request)
+        self.assertEqual(CrisisEvent.objects.get().source_id, str(self.session.code))
+        # Note and further questions of the same session do not open a second event.
+        services.save_note(session=self.session, text="Pat. äußert konkrete Suizidgedanken mit Plan.", revision=0, request=self.request)
+        services.ask(session=self.session, question="Sie hat sich Tabletten zurückgelegt, um sich das Leben zu nehmen.", request=self.request)
+        self.assertEqual(CrisisEvent.objects.count(), 1)
 
 
 class SessionModelTestCase(BaseTestCase):
