@@ -7,14 +7,12 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
-from pgvector.django import CosineDistance
 
 from memory.models import (
     EntryStatus,
     EntryType,
     ExtractionRun,
     MemoryEntry,
-    MemoryVector,
     PatientSummary,
     share_patient,
 )
@@ -84,38 +82,54 @@ class Hit:
     score: float  # cosine similarity, 1 = same direction
 
 
+_COUNTS = (
+    "(SELECT count(*) FROM memory_memoryentry WHERE practice_id = %s AND patient_id = %s AND status <> 'rejected')"
+    " - (SELECT count(*) FROM memory_memoryvector WHERE practice_id = %s AND patient_id = %s AND backend = %s)"
+)
+_SEARCH = (
+    "WITH top AS ("
+    " SELECT entry_id, embedding <=> %s::vector AS distance FROM memory_memoryvector"
+    " WHERE practice_id = %s AND patient_id = %s AND backend = %s AND status = ANY(%s)"
+    " ORDER BY distance LIMIT %s)"
+    " SELECT e.*, top.distance, " + _COUNTS + " AS unsearchable"
+    " FROM top JOIN memory_memoryentry e ON e.id = top.entry_id"
+    " WHERE e.practice_id = %s AND e.patient_id = %s ORDER BY top.distance"
+)
+
+
+def search_rows(patient: Any, vector: list[float], backend: str, *, k: int = 5,
+                statuses: tuple[str, ...] = (EntryStatus.CONFIRMED,)) -> tuple[list[Hit], int]:
+    """The k entries nearest to `vector` and the number of entries not (yet) searchable with
+    this backend, in one round trip.
+
+    An exact cosine scan over one patient's vectors of one backend (index on patient), filtered
+    by the entry status kept on the vector row, then the k entries by key. Every table is
+    filtered by practice *and* patient: an entry of another practice can never be returned,
+    whatever its text. No ANN index: pgvector 0.6's filtered HNSW can return fewer than k rows,
+    while the exact scan over one patient's few thousand rows is fast. The two counts run once
+    (uncorrelated subqueries); without any hit they are asked for separately.
+    """
+    literal = "[" + ",".join(repr(float(x)) for x in vector) + "]"
+    ids = (patient.practice_id, patient.pk)
+    rows = list(MemoryEntry.objects.raw(_SEARCH, [literal, *ids, backend, list(statuses), k, *ids, *ids, backend, *ids]))
+    hits = []
+    for entry in rows:
+        entry.patient = patient
+        hits.append(Hit(entry=entry, score=1.0 - float(entry.distance)))  # type: ignore[attr-defined]
+    unsearchable = int(rows[0].unsearchable) if rows else unsearchable_count(patient, backend)  # type: ignore[attr-defined]
+    return hits, max(unsearchable, 0)
+
+
 def nearest(patient: Any, vector: list[float], backend: str, *, k: int = 5,
             statuses: tuple[str, ...] = (EntryStatus.CONFIRMED,)) -> list[Hit]:
-    """Exact cosine scan over one patient's vectors of one backend (index memory_vector_patient_idx),
-    then the k entries by primary key.
-
-    Both WHERE clauses name practice and patient: an entry of another practice can never be
-    returned, whatever its text. No ANN index: pgvector 0.6's filtered HNSW can return fewer
-    than k rows, while the exact scan over one patient's few thousand rows is fast.
-    """
-    top = list(MemoryVector.objects
-               .filter(practice_id=patient.practice_id, patient_id=patient.pk, backend=backend, status__in=statuses)
-               .annotate(distance=CosineDistance("embedding", vector))
-               .order_by("distance")
-               .values_list("entry_id", "distance")[:k])
-    found = {e.pk: e for e in entries(patient).filter(pk__in=[pk for pk, _ in top])}
-    hits = []
-    for pk, distance in top:
-        entry = found.get(pk)
-        if entry is not None:
-            entry.patient = patient
-            hits.append(Hit(entry=entry, score=1.0 - float(distance)))
-    return hits
+    return search_rows(patient, vector, backend, k=k, statuses=statuses)[0]
 
 
 def unsearchable_count(patient: Any, backend: str) -> int:
     """Non-rejected entries without a vector of the current backend (missing or stale): two
-    index-backed counts in one round trip instead of an anti-join over the patient's rows."""
+    index-backed counts instead of an anti-join over the patient's rows."""
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT (SELECT count(*) FROM memory_memoryentry WHERE practice_id = %s AND patient_id = %s AND status <> %s)"
-            " - (SELECT count(*) FROM memory_memoryvector WHERE practice_id = %s AND patient_id = %s AND backend = %s)",
-            [patient.practice_id, patient.pk, EntryStatus.REJECTED, patient.practice_id, patient.pk, backend])
+        cur.execute("SELECT " + _COUNTS, [patient.practice_id, patient.pk, patient.practice_id, patient.pk, backend])
         return max(int(cur.fetchone()[0]), 0)
 
 

@@ -761,8 +761,7 @@ def search_memory(*, patient: Any, query: str, k: int = 5, statuses: tuple[str, 
     from memory.tasks import reembed_patient
 
     emb = embed_texts(patient, [query], user=user)
-    hits = queries.nearest(patient, emb.vectors[0], emb.backend, k=k, statuses=statuses or queries.SEARCHABLE)
-    missing = queries.unsearchable_count(patient, emb.backend)
+    hits, missing = queries.search_rows(patient, emb.vectors[0], emb.backend, k=k, statuses=statuses or queries.SEARCHABLE)
     if missing:
         transaction.on_commit(lambda pk=patient.pk: reembed_patient.delay(pk))
     return SearchResult(hits=hits, backend=emb.backend, unsearchable=missing)

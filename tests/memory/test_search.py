@@ -63,20 +63,20 @@ class IsolationTestCase(BaseTestCase):
             hits = queries.nearest(self.patient, vector, services.OFFLINE_BACKEND, k=10, statuses=queries.SEARCHABLE)
         self.assertEqual([h.entry.pk for h in hits], [mine.pk])
         self.assertAlmostEqual(hits[0].score, 1.0, places=5)
-        scan, fetch = (q["sql"] for q in ctx.captured_queries[-2:])
-        self.assertIn(f'"memory_memoryvector"."practice_id" = {self.practice.pk}', scan)
-        self.assertIn(f'"memory_memoryvector"."patient_id" = {self.patient.pk}', scan)
-        self.assertIn("LIMIT 10", scan)
-        self.assertIn(f'"memory_memoryentry"."practice_id" = {self.practice.pk}', fetch)
-        self.assertIn(f'"memory_memoryentry"."patient_id" = {self.patient.pk}', fetch)
-        sql = scan
-        # The same statement with the other practice's id finds only theirs, with the same score.
-        other_sql = sql.replace(f'"practice_id" = {self.practice.pk}', f'"practice_id" = {self.practice_b.pk}').replace(
-            f'"patient_id" = {self.patient.pk}', f'"patient_id" = {other.pk}')
-        with connection.cursor() as cur:
-            cur.execute(other_sql)
-            found = {row[0] for row in cur.fetchall()}  # entry_id column
+        self.assertEqual(len(ctx.captured_queries), 1)
+        sql = ctx.captured_queries[0]["sql"]
+        scan, rest = sql.split("LIMIT 10)", 1)
+        # The vector scan names practice and patient; so do the entry join and both counts.
+        self.assertIn(f"FROM memory_memoryvector WHERE practice_id = {self.practice.pk} AND patient_id = {self.patient.pk}", scan)
+        self.assertIn(f"WHERE e.practice_id = {self.practice.pk} AND e.patient_id = {self.patient.pk}", rest)
+        self.assertEqual(rest.count(f"practice_id = {self.practice.pk} AND patient_id = {self.patient.pk}"), 2)  # the counts
+        # The same statement with the other practice's ids finds only theirs, with the same score.
+        other_sql = sql.replace(f"practice_id = {self.practice.pk} AND", f"practice_id = {self.practice_b.pk} AND").replace(
+            f"patient_id = {self.patient.pk}", f"patient_id = {other.pk}")
+        self.assertNotIn(f"= {self.patient.pk}", other_sql.replace(f"= {other.pk}", ""))
+        found = {e.pk for e in MemoryEntry.objects.raw(other_sql)}
         self.assertEqual(found, {t.pk for t in theirs})
+        self.assertEqual({round(float(e.distance), 5) for e in MemoryEntry.objects.raw(other_sql)}, {0.0})
         # A patient object pointing at the other practice (a bug elsewhere) still finds nothing of A's.
         forged = make_patient(self.practice_b, therapist=self.charlie)
         forged.pk = self.patient.pk
