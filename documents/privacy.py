@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from documents import definitions
+from documents import definitions, pdf
 from documents.models import Document, DocumentVersion
 from duktus.privacy.registry import register
 
@@ -56,6 +56,30 @@ def erase_documents(patient: Any) -> int:
     return Document.objects.filter(patient=patient).delete()[0]
 
 
+def document_pdfs(patient: Any) -> list[tuple[str, bytes]]:
+    """Every document as the PDF the practice prints (the patient's own copy: no name check)."""
+    out = []
+    for d in Document.objects.filter(patient=patient).select_related("signed_by").order_by("created_at", "id"):
+        d.patient = patient
+        day = (d.signed_at or d.created_at).date().isoformat()
+        out.append((f"{day}-{d.template_key}-{'signiert' if d.is_locked else 'entwurf'}-{str(d.code)[:8]}.pdf",
+                    pdf.render_document(d)))
+    return out
+
+
+DOCUMENT_LABELS = {
+    "document": "Dokument", "variant": "Variante", "status": "Status", "created_at": "angelegt",
+    "signed_at": "signiert am", "signed_by": "signiert von", "content_sha256": "SHA-256", "sections": "Abschnitte",
+    "provenance": "Herkunft je Abschnitt", "sources": "Quellen je Abschnitt",
+}
+VERSION_LABELS = {
+    "document": "Dokument", "number": "Version", "kind": "Art", "author": "Verfasser/in", "author_kind": "Mensch/KI",
+    "created_at": "Zeitpunkt", "sections": "Abschnitte", "addendum": "Nachtrag", "provenance": "Herkunft je Abschnitt",
+    "content_sha256": "SHA-256",
+}
+
 # Versions point at documents: registered (and so erased) first.
-register(DocumentVersion, key="document_versions", title="Dokumentversionen", exporter=export_versions, eraser=erase_versions)
-register(Document, key="documents", title="Dokumente", exporter=export_documents, eraser=erase_documents)
+register(DocumentVersion, key="document_versions", title="Dokumentversionen", exporter=export_versions,
+         eraser=erase_versions, labels=VERSION_LABELS)
+register(Document, key="documents", title="Dokumente", exporter=export_documents, eraser=erase_documents,
+         files=document_pdfs, labels=DOCUMENT_LABELS)

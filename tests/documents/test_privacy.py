@@ -29,6 +29,20 @@ class DocumentsPrivacyTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertEqual([v["kind"] for v in versions][-2:], ["abgeschlossen und signiert", "Nachtrag"])
         self.assertEqual(versions[-1]["addendum"], "Nachtrag zur Sitzung.")
 
+    def test_the_export_attaches_every_document_as_pdf(self) -> None:
+        from duktus.privacy import export
+        from tests.documents.helpers import pdf_text
+
+        data, files = export.collect(self.patient, [])
+        self.assertEqual(len(files), 1)
+        path, content = files[0]
+        self.assertTrue(path.startswith("dokumente/documents/") and path.endswith("-sitzungsprotokoll-signiert-"
+                                                                                  f"{str(self.doc.code)[:8]}.pdf"), path)
+        text = pdf_text(content)
+        self.assertIn("Konflikt mit dem Vorgesetzten.", text)
+        self.assertIn("Nachtrag zur Sitzung.", text)
+        self.assertEqual(data["files"][0]["path"], path)
+
     def test_erasure_removes_documents_and_versions(self) -> None:
         erasure.erase(request=None, patient=self.patient, actor=self.olga, force_reason="Test der Löschung")
         self.assertFalse(Document.objects.exists())
