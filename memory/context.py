@@ -146,5 +146,5 @@ def _entry_blocks(patient: Any, query: str, limit: int, user: Any) -> list[Block
         except GatewayError:
             found = []
     if not found:
-        found = queries.confirmed_entries(patient)[:limit]
+        found = queries.confirmed_entries(patient, limit=limit)
     return [Block(_entry_title(e), e.text or "", kind="entry", ref=str(e.code)) for e in found]

@@ -24,11 +24,13 @@ def entries(patient: Any) -> QuerySet[MemoryEntry]:
     return MemoryEntry.objects.filter(practice_id=patient.practice_id, patient=patient)
 
 
-def confirmed_entries(patient: Any, *, types: tuple[str, ...] = ()) -> list[MemoryEntry]:
+def confirmed_entries(patient: Any, *, types: tuple[str, ...] = (), limit: int | None = None) -> list[MemoryEntry]:
+    """Newest first."""
     qs = entries(patient).filter(status=EntryStatus.CONFIRMED)
     if types:
         qs = qs.filter(type__in=types)
-    return share_patient(list(qs.order_by("-date", "-id")), patient)
+    qs = qs.order_by("-date", "-id")
+    return share_patient(list(qs[:limit] if limit else qs), patient)
 
 
 def goals_for_patient(patient: Any, *, include_outdated: bool = False) -> list[MemoryEntry]:
