@@ -18,6 +18,10 @@ from memory.models import (
 )
 
 SEARCHABLE = (EntryStatus.CONFIRMED, EntryStatus.PROPOSED, EntryStatus.OUTDATED)
+# The patient page shows the newest confirmed entries per type (the rest on the list page) and
+# decrypts only what it shows; proposals and goals are always shown in full.
+SECTION_PER_TYPE = 10
+SECTION_ARCHIVED = 20
 
 
 def entries(patient: Any) -> QuerySet[MemoryEntry]:
@@ -135,6 +139,14 @@ def unsearchable_count(patient: Any, backend: str) -> int:
         return max(int(cur.fetchone()[0]), 0)
 
 
+def entry_list(patient: Any, *, type: str = "", statuses: tuple[str, ...] = (EntryStatus.CONFIRMED,)) -> list[MemoryEntry]:
+    """The full list page: one type (or all), newest first."""
+    qs = entries(patient).filter(status__in=statuses).select_related("confirmed_by")
+    if type:
+        qs = qs.filter(type=type)
+    return share_patient(list(qs.order_by("-date", "-id")), patient)
+
+
 def section(patient: Any) -> dict[str, Any]:
     """Everything the memory section on the patient page shows: three queries for the entries,
     summary and runs, plus the open crisis events."""
@@ -145,7 +157,12 @@ def section(patient: Any) -> dict[str, Any]:
     for e in rows:
         by_status[e.status].append(e)
     confirmed = by_status[EntryStatus.CONFIRMED]
-    groups = [(t.label, [e for e in confirmed if e.type == t]) for t in EntryType if t != EntryType.THERAPEUTIC_GOAL]
+    groups = []
+    for t in EntryType:
+        items = [e for e in confirmed if e.type == t]
+        if items and t != EntryType.THERAPEUTIC_GOAL:
+            groups.append({"type": t.value, "label": t.label, "items": items[:SECTION_PER_TYPE], "total": len(items)})
+    archived = by_status[EntryStatus.OUTDATED] + by_status[EntryStatus.REJECTED]
     summary = current_summary(patient)
     stale = False
     if summary is not None:
@@ -155,9 +172,10 @@ def section(patient: Any) -> dict[str, Any]:
     return {
         "proposals": by_status[EntryStatus.PROPOSED],
         "goals": [e for e in confirmed if e.type == EntryType.THERAPEUTIC_GOAL],
-        "groups": [(label, items) for label, items in groups if items],
+        "groups": groups,
         "confirmed_count": len(confirmed),
-        "archived": by_status[EntryStatus.OUTDATED] + by_status[EntryStatus.REJECTED],
+        "archived": archived[:SECTION_ARCHIVED],
+        "archived_total": len(archived),
         "crisis_warnings": open_events(patient),
         "summary": summary,
         "summary_stale": stale,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:code>/", views.section, name="section"),
     path("<uuid:code>/suche/", views.search, name="search"),
     # entries
+    path("<uuid:code>/eintraege/", views.entries, name="entries"),
     path("<uuid:code>/eintraege/neu/", views.entry_add, name="entry_add"),
     path("<uuid:code>/eintraege/<uuid:entry_code>/pruefen/", views.review, name="review"),
     path("<uuid:code>/eintraege/<uuid:entry_code>/bearbeiten/", views.entry_edit, name="entry_edit"),

@@ -22,7 +22,7 @@ from duktus.tenancy import practice_view
 from memory import queries, services
 from memory.access import get_entry_for_user, get_patient, get_run_for_user
 from memory.forms import REVIEW_ACTIONS, EntryForm, ReviewForm, SearchForm, SummaryForm
-from memory.models import EntryType
+from memory.models import EntryStatus, EntryType
 
 CLINICAL = [r.value for r in CLINICAL_ROLES]
 SECTION = "memory/_section.html"
@@ -49,6 +49,23 @@ def section(request: HttpRequest, code: Any) -> HttpResponse:
     patient = get_patient(request, code)
     audit.record(request, "memory.view", patient=patient)
     return render(request, SECTION, section_context(patient))
+
+
+@require_GET
+@practice_view(roles=CLINICAL)
+def entries(request: HttpRequest, code: Any) -> HttpResponse:
+    """All entries of one type (?type=…) or the archive (?status=archiv), beyond the section's
+    newest ten. Plain forms: an action returns to the patient page."""
+    patient = get_patient(request, code)
+    type_ = request.GET.get("type", "")
+    archive = request.GET.get("status") == "archiv"
+    if type_ and type_ not in EntryType.values:
+        return render(request, "memory/entries.html", {"patient": patient, "error": "Unbekannte Art von Eintrag."}, status=422)
+    statuses = (EntryStatus.OUTDATED, EntryStatus.REJECTED) if archive else (EntryStatus.CONFIRMED,)
+    rows = queries.entry_list(patient, type=type_, statuses=statuses)
+    audit.record(request, "memory.list", patient=patient, detail=type_ or ("archiv" if archive else "alle"))
+    title = "Veraltet und verworfen" if archive else (EntryType(type_).label if type_ else "Bestätigte Einträge")
+    return render(request, "memory/entries.html", {"patient": patient, "rows": rows, "title": title, "plain": True})
 
 
 @require_POST

@@ -376,3 +376,36 @@ class RunRetryTestCase(MemoryViewTestCase):
         self.login(self.charlie)
         self.assertEqual(self.client.post(self.url()).status_code, 404)
         self.assertEqual(reverse("memory:run_retry", args=[self.patient.code, uuid.uuid4()]).count("/"), 6)
+
+
+class EntriesListTestCase(MemoryViewTestCase):
+    def url(self) -> str:
+        return reverse("memory:entries", args=[self.patient.code])
+
+    def test_it_works(self) -> None:
+        for i in range(12):
+            make_entry(self.patient, text=f"Befund Nummer {i:02d}", status=EntryStatus.CONFIRMED)
+        section = self.client.get(reverse("memory:section", args=[self.patient.code]), headers=HX).content.decode()
+        self.assertEqual(section.count("Befund Nummer"), 10)  # the section shows the newest ten per type
+        self.assertIn("alle 12 anzeigen", section)
+        r = self.client.get(self.url(), {"type": "clinical_fact"})
+        self.assertEqual(r.content.decode().count("Befund Nummer"), 12)
+        self.assertNotContains(r, "Grübelt abends")  # a proposal, not confirmed
+        self.assertNotContains(r, "hx-post")  # plain forms on the list page
+        self.assertTrue(AuditEntry.objects.filter(action="memory.list", detail="clinical_fact").exists())
+        services.reject_entry(entry=self.entry)
+        self.assertContains(self.client.get(self.url(), {"status": "archiv"}), "Grübelt abends")
+
+    def test_bad_input_is_422(self) -> None:
+        self.assertContains(self.client.get(self.url(), {"type": "diagnose"}), "Unbekannte Art", status_code=422)
+
+    def test_it_rejects_post(self) -> None:
+        self.assertEqual(self.client.post(self.url()).status_code, 405)
+
+    def test_it_requires_rw_access(self) -> None:
+        self.login(self.bob)
+        self.assertEqual(self.client.get(self.url()).status_code, 403)
+
+    def test_it_checks_ownership(self) -> None:
+        self.login(self.charlie)
+        self.assertEqual(self.client.get(self.url()).status_code, 404)
