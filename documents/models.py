@@ -77,6 +77,15 @@ class Document(models.Model):
         return template.title if template else self.template_key
 
     @property
+    def heading(self) -> str:
+        """The document's own heading: the variant's (PTV 3 report vs. KZT short form) or the template's."""
+        from documents import definitions
+
+        template = definitions.get(self.template_key)
+        variant = template.variant(self.variant) if template else None
+        return variant.title if variant and variant.title else self.title
+
+    @property
     def is_locked(self) -> bool:
         return self.status == DocumentStatus.SIGNED
 

@@ -144,7 +144,7 @@ def context(document: Document) -> dict[str, Any]:
         "date": german_date(document.signed_at or timezone.now()),
         "signed_date": german_date(document.signed_at) if document.signed_at else "",
         "signer": _person(document.signed_by, patient.practice),
-        "heading": (variant.title if variant and variant.title else template.title),
+        "heading": document.heading,
         "ai_assisted": document.ai_assisted, "ai_sections": ai_sections, "ai_mark": AI_MARK,
         "addenda": addenda, "max_pages": template.max_pages,
     }
