@@ -112,12 +112,13 @@ def _measure(patient: object, user: object) -> None:
     from duktus.privacy import export, registry
     from patients.models import Patient
 
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes share the machine)")
     phases: dict[str, list[float]] = {"collect": [], "html": [], "zip": [], "total": []}
     size = 0
     for _ in range(RUNS):
         fresh = Patient.objects.select_related("data_key", "practice").get(pk=patient.pk)  # cold data key, like the task
         t0 = time.perf_counter()
-        data, files = export.collect(fresh, [])
+        data, files = export.collect(fresh, [])  # includes the documents' PDFs (Part.files)
         t1 = time.perf_counter()
         html = export.render_record(data)
         t2 = time.perf_counter()
@@ -154,7 +155,7 @@ def _measure(patient: object, user: object) -> None:
           f"ZIP {path.stat().st_size / 1e6:.2f} MB  (target < 10 s)")
     path.unlink()
 
-    # Documents as PDF: what it would add if every document were rendered during the export.
+    # Documents as PDF rendered one after the other (what the thread pool in export.collect saves).
     try:
         from documents import pdf as document_pdf
         from documents.models import Document
@@ -168,7 +169,7 @@ def _measure(patient: object, user: object) -> None:
         d.patient = patient
         total += len(document_pdf.render_document(d))
     elapsed = time.perf_counter() - t0
-    print(f"rendering {len(docs)} documents as PDF (documents/pdf.py, WeasyPrint): {elapsed:.2f} s, "
+    print(f"for comparison, {len(docs)} documents as PDF one after the other (documents/pdf.py): {elapsed:.2f} s, "
           f"{elapsed / max(len(docs), 1):.2f} s each, {total / 1e6:.1f} MB")
 
 

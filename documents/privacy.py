@@ -62,8 +62,10 @@ def document_pdfs(patient: Any) -> list[tuple[str, bytes]]:
     for d in Document.objects.filter(patient=patient).select_related("signed_by").order_by("created_at", "id"):
         d.patient = patient
         day = (d.signed_at or d.created_at).date().isoformat()
+        # The HTML (database reads) now, the PDF layout later in the export's thread pool.
+        html = pdf.render_html(d)
         out.append((f"{day}-{d.template_key}-{'signiert' if d.is_locked else 'entwurf'}-{str(d.code)[:8]}.pdf",
-                    pdf.render_document(d)))
+                    lambda html=html: pdf._write(html)[0]))
     return out
 
 

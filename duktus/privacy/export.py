@@ -12,6 +12,7 @@ import io
 import json
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def collect(patient: Any, withheld: list[str], *, withheld_reason: str = "",
     parts: dict[str, Any] = {}
     separate: dict[str, Any] = {}
     files: list[tuple[str, bytes]] = []
+    pending: list[tuple[str, str, Any]] = []
     listed: list[dict[str, Any]] = []
     all_parts = registry.parts()
     for i, part in enumerate(all_parts):
@@ -113,11 +115,14 @@ def collect(patient: Any, withheld: list[str], *, withheld_reason: str = "",
             separate[part.key] = {"title": part.title, "category": part.category, "withheld": hidden, "rows": rows}
         if part.files is not None and not hidden:
             for name, content in part.files(patient):
-                path = f"dokumente/{part.key}/{_safe_name(name)}"
-                files.append((path, content))
-                listed.append({"part": part.key, "path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+                pending.append((part.key, f"dokumente/{part.key}/{_safe_name(name)}", content))
         if progress is not None:
             progress(10 + 60 * (i + 1) // len(all_parts))
+    for key, path, content in _resolve_files(pending):
+        files.append((path, content))
+        listed.append({"part": key, "path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+    if progress is not None and pending:
+        progress(85)
     data = {
         "schema": "duktus-export", "schema_version": SCHEMA_VERSION,
         "generated_at": timezone.now().isoformat(), "patient_id": str(patient.code),
@@ -126,6 +131,19 @@ def collect(patient: Any, withheld: list[str], *, withheld_reason: str = "",
         "files": listed,
     }
     return data, files
+
+
+def _resolve_files(pending: list[tuple[str, str, Any]]) -> list[tuple[str, str, bytes]]:
+    """Run the callables of lazy file contents (CPU work such as PDF layout, no database) in a
+    small thread pool; WeasyPrint's text layout runs in C (pango) and overlaps across threads."""
+    lazy = [i for i, (_, _, content) in enumerate(pending) if callable(content)]
+    results = {i: content for i, (_, _, content) in enumerate(pending) if not callable(content)}
+    if lazy:
+        threads = max(1, getattr(settings, "PRIVACY_EXPORT_THREADS", 2))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="export-files") as pool:
+            for i, content in zip(lazy, pool.map(lambda i: pending[i][2](), lazy), strict=True):
+                results[i] = content
+    return [(key, path, results[i]) for i, (key, path, _) in enumerate(pending)]
 
 
 def _safe_name(name: str) -> str:

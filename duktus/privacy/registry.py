@@ -19,8 +19,11 @@ from django.apps import apps
 
 Exporter = Callable[[Any], list[dict[str, Any]]]  # patient -> JSON-able rows
 Eraser = Callable[[Any], int]  # patient -> number of rows deleted (and their files, vectors …)
-# patient -> [(file name, bytes)], e.g. documents as PDF; written to dokumente/<key>/ in the ZIP.
-FileExporter = Callable[[Any], list[tuple[str, bytes]]]
+# patient -> [(file name, content)], e.g. documents as PDF; written to dokumente/<key>/ in the ZIP.
+# content is bytes, or a callable returning bytes that the export runs in a small thread pool
+# (PRIVACY_EXPORT_THREADS): it must not touch the database (load everything first, e.g. render
+# the HTML, and leave only the CPU work such as the PDF layout to the callable).
+FileExporter = Callable[[Any], list[tuple[str, Any]]]
 
 CATEGORIES = ("record", "process_notes", "third_party")
 

@@ -189,6 +189,39 @@ class ExportContentTestCase(IsolatedFilesMixin, BaseTestCase):
         self.assertIn("dokumente/test_letters/Befund_1.pdf", html)
         self.assertEqual(schema.validate(data, schema.load_schema()), [])
 
+    def test_lazy_file_contents_are_rendered_in_threads(self) -> None:
+        import threading
+
+        from patients.models import Patient
+
+        registry.autodiscover()
+        saved = dict(registry._parts)
+        self.addCleanup(lambda: (registry._parts.clear(), registry._parts.update(saved)))
+        seen: set[str] = set()
+
+        def render(n: int) -> bytes:
+            seen.add(threading.current_thread().name)
+            return f"%PDF-1.4 Brief {n}".encode()
+
+        registry.register(Patient, key="test_lazy", title="Briefe", exporter=lambda p: [], eraser=lambda p: 0,
+                          files=lambda p: [(f"brief-{n}.pdf", (lambda n=n: render(n))) for n in range(5)] + [("fix.pdf", b"%PDF-fix")])
+        data, files = export.collect(self.patient, [])
+        self.assertEqual([path for path, _ in files if "test_lazy" in path],
+                         [f"dokumente/test_lazy/brief-{n}.pdf" for n in range(5)] + ["dokumente/test_lazy/fix.pdf"])
+        self.assertEqual(dict(files)["dokumente/test_lazy/brief-3.pdf"], b"%PDF-1.4 Brief 3")
+        self.assertTrue(all(name.startswith("export-files") for name in seen))
+        self.assertEqual(schema.validate(data, schema.load_schema()), [])
+
+    def test_documents_are_attached_as_pdf(self) -> None:
+        from documents import definitions
+        from documents import services as document_services
+
+        document_services.create_document(patient=self.patient, template_key=sorted(definitions.all_templates())[0], user=self.alice)
+        data, _html, zf = self._export()
+        pdfs = [f for f in data["files"] if f["part"] == "documents"]
+        self.assertEqual(len(pdfs), 1)
+        self.assertEqual(zf.read(pdfs[0]["path"])[:5], b"%PDF-")
+
     def test_ai_calls_as_shown_to_the_therapist(self) -> None:
         from duktus.models import LLMCall, LLMConversation
 
