@@ -259,6 +259,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 PRIVACY_RETENTION_YEARS = max(envint("PRIVACY_RETENTION_YEARS", 10), 10)
 # How long backups are kept: old master key versions are destroyed after this window.
 PRIVACY_BACKUP_WINDOW_DAYS = envint("PRIVACY_BACKUP_WINDOW_DAYS", 30)
+# Threads for CPU-bound export attachments (documents' PDF layout); 1 = one after the other.
+PRIVACY_EXPORT_THREADS = envint("PRIVACY_EXPORT_THREADS", 2)
 # Uploads in progress (above FILE_UPLOAD_MAX_MEMORY_SIZE) land here instead of /tmp, so the daily
 # retention job can delete what an aborted request left behind after 24 hours.
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
