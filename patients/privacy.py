@@ -106,7 +106,7 @@ register(Patient, key="guardians", title="Angaben über Dritte: Sorgeberechtigte
          exporter=export_guardians, eraser=lambda p: 0,  # the fields go with the patient row
          labels={"guardian_name": "Name", "guardian_contact": "Kontakt", "guardian_custody": "Sorgerecht"})
 register(Patient, key="master_data", title="Stammdaten", exporter=export_patient, eraser=erase_patient, labels=MASTER_LABELS)
-register(DataKey, key="data_key", title="Schlüssel", exporter=lambda p: [], eraser=erase_data_key)
+register(DataKey, key="data_key", title="Datenschlüssel der Patientin / des Patienten", exporter=lambda p: [], eraser=erase_data_key)
 
 # Crisis documentation (patients/crisis.py, models re-exported by patients.models).
 from duktus.privacy.registry import register_rows

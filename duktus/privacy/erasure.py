@@ -154,16 +154,13 @@ def erase(*, request: Any, patient: Any, actor: Any = None, force_reason: str = 
 
 
 def deleted_rows(cert: ErasureCertificate) -> list[tuple[str, str, int]]:
-    """(German name, model label, count) for the certificate, largest first."""
-    from django.apps import apps
-
-    rows = []
-    for label, count in cert.deleted.items():
-        try:
-            name = str(apps.get_model(label)._meta.verbose_name_plural)
-        except (LookupError, ValueError):
-            name = label
-        rows.append((name, label, count))
+    """(German title of the registered part, model label, count) for the certificate; parts that
+    held nothing are left out (what remains is listed separately, with the reason)."""
+    titles: dict[str, str] = {}
+    parts = registry.parts()
+    for part in [p for p in parts if p.category == "record"] + [p for p in parts if p.category != "record"]:
+        titles.setdefault(part.model._meta.label, part.title)
+    rows = [(titles.get(label, label), label, count) for label, count in cert.deleted.items() if count]
     return sorted(rows, key=lambda r: (-r[2], r[0]))
 
 

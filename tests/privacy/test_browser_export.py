@@ -10,6 +10,7 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 
 from tests.base import PASSWORD, PersonasMixin
 from tests.browser import SCREENSHOTS, browser_page, sign_in
+from tests.privacy.helpers import IsolatedFilesMixin
 
 
 @pytest.mark.browser
@@ -36,3 +37,27 @@ class BrowserExportTestCase(PersonasMixin, StaticLiveServerTestCase):
             html = zf.read("datenauskunft.html").decode()
         assert data["parts"]["master_data"][0]["last_name"] == "Berger"
         assert "Nachname" in html
+
+
+@pytest.mark.browser
+class BrowserErasureTestCase(IsolatedFilesMixin, PersonasMixin, StaticLiveServerTestCase):
+    """Own key file: the erasure rotates the master key."""
+
+    def test_owner_forces_erasure_and_downloads_the_certificate(self) -> None:
+        from patients.models import Patient
+
+        with browser_page() as page:
+            sign_in(page, self.live_server_url, self.olga, PASSWORD)
+            page.goto(f"{self.live_server_url}/datenschutz/patient/{self.patient.code}/")
+            assert "nicht abgeschlossen" in page.inner_text("#erasure-check")
+            page.fill("#erasure form:has(input[name=force]) textarea[name=reason]", "Gerichtliche Anordnung AZ 12 O 345/26")
+            page.click("button:has-text('Trotz Aufbewahrungspflicht löschen')")
+            page.wait_for_selector("#certificate")
+            page.screenshot(path=str(SCREENSHOTS / "privacy_certificate.png"), full_page=True)
+            text = page.inner_text("#certificate")
+            with page.expect_download() as info:
+                page.click("#certificate-download")
+            content = Path(info.value.path()).read_text()
+        assert "Gerichtliche Anordnung" in text and "Berger" not in text
+        assert self.patient.pseudonym in content and "Berger" not in content
+        assert not Patient.objects.filter(pk=self.patient.pk).exists()

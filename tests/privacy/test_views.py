@@ -169,3 +169,10 @@ class PrivacyViewsTestCase(IsolatedFilesMixin, BaseTestCase):
         # Even a row written around the form cannot shorten the period.
         PracticePrivacySettings.objects.create(practice=self.practice, record_retention_years=3)
         self.assertEqual(erasure.retention_years(self.practice), 10)
+
+    def test_certificate_names_what_was_deleted(self) -> None:
+        cert = self._certificate()
+        r = self.client.get(reverse("privacy:certificate", args=[cert.code]))
+        self.assertContains(r, "Stammdaten")
+        self.assertContains(r, "Datenschlüssel der Patientin / des Patienten")
+        self.assertNotContains(r, "duktus.AuditEntry")  # nothing deleted there: listed under "what remains"
