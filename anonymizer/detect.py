@@ -1510,7 +1510,13 @@ class Detector:
                 k = run_from(i, "ext")
                 if k > i + 1:
                     start_run, end_idx = i, k
-            elif (w[0].isupper() or lower_mode) and low in r.first and not r.is_plain_word(w) and not short_caps(w):
+            elif (
+                (w[0].isupper() or lower_mode)
+                and low in r.first
+                and not r.is_plain_word(w)
+                and not short_caps(w)
+                and _name_shaped(w)  # not "PaCO" (PaCO2), "SpO", "HbA"
+            ):
                 k = run_from(i, "weak")
                 if (
                     k == i + 1
@@ -1753,8 +1759,15 @@ class Detector:
                     continue
                 if fw in keys:
                     cued = self._cued(text, s)
-                    if r.is_plain_word(w) and not cued:
-                        continue
+                    if not cued and (
+                        r.is_plain_word(w)
+                        or any(
+                            fw.endswith(suf) and r.is_plain_word(w[: -len(suf)])
+                            for suf in _INFLECT
+                            if len(w) > len(suf) + 2
+                        )
+                    ):
+                        continue  # "des linken Fußes" after a Dr. Fuß: the word, not the name
                     if not keys[fw] and not cued:
                         continue
                     c.append((9, s, e, "PERSON", "coref"))
@@ -2178,6 +2191,13 @@ class Detector:
             kept.append((s, e, label, src))
         kept.sort()
         return [Entity(s, e, label, text[s:e], source=src) for s, e, label, src in kept]
+
+
+def _name_shaped(w: str) -> bool:
+    """Capitalized like a name: "Anna", "Anna-Lena", "ANNA", "anna" -- not "PaCO" or "SpO"."""
+    if w.isupper() or w.islower():
+        return True
+    return all(not any(ch.isupper() for ch in part[1:]) for part in re.split(r"[-'’]", w))
 
 
 def P_PLACE_CUE_ITER(text: str):  # type: ignore[no-untyped-def]

@@ -50,6 +50,10 @@ from anonymizer import Anonymizer
         ("Termin mit Jugendamt Frau Kowalczyk.", "Termin mit Jugendamt Frau [PERSON_1]."),
         ("Klient (Mustafa, 34) kommt aus Aleppo.", "Klient ([PERSON_1], 30-35) kommt aus [ORT_1]."),
         ("Kopie an: Dres. Eulenberg & Wachtel", "Kopie an: Dres. [PERSON_1] & [PERSON_2]"),
+        (
+            "Dr. Ida Fuß kam. Schwellung des linken Fußes; Frau Fuß. PaCO2 38 mmHg, SpO2 97 %.",
+            "Dr. [PERSON_1] kam. Schwellung des linken Fußes; Frau [PERSON_1]. PaCO2 38 mmHg, SpO2 97 %.",
+        ),
         ("Diktiert von Kerstin Mahlmann", "Diktiert von [PERSON_1]"),
         (
             "Pat. Rübsamen klagt über Kopfschmerzen. Rübsamen wurde mobilisiert.",
