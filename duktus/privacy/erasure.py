@@ -109,10 +109,12 @@ class ErasureRefused(Exception):
     pass
 
 
-def erase(*, request: Any, patient: Any, actor: Any = None, force_reason: str = "", today: dt.date | None = None) -> ErasureCertificate:
+def erase(*, request: Any, patient: Any, actor: Any = None, force_reason: str = "", today: dt.date | None = None,
+          rotate: bool = True) -> ErasureCertificate:
     """Run every registry eraser, rotate the master key, schedule destruction, write a certificate.
 
     force_reason: an owner's documented legal reason to erase during retention.
+    rotate=False: the caller erases several patients and calls rotate_after_erasures() once.
     """
     check = check_erasure(patient, today)
     if not check.allowed and not force_reason:
@@ -146,8 +148,8 @@ def erase(*, request: Any, patient: Any, actor: Any = None, force_reason: str = 
         erased_by_label=(actor.email if actor else "system"), forced=bool(force_reason), legal_reason=force_reason,
         deleted=deleted, remains=remains,
     )
-    _rotate_practice_key(practice)
-    _rotate_for_backups(cert, now, practice)
+    if rotate:
+        rotate_after_erasures([cert], now=now)
     audit.record(request, "privacy.erased", practice=practice, obj=cert, actor=actor,
                  detail=f"Pseudonym {pseudonym}" + (" (erzwungen)" if force_reason else ""))
     return cert
@@ -174,25 +176,35 @@ def _rotate_practice_key(practice: Any) -> None:
     practice._duktus_keyring = None
 
 
-def _rotate_for_backups(cert: ErasureCertificate, now: dt.datetime, practice: Any) -> None:
+def rotate_after_erasures(certs: list[ErasureCertificate], *, now: dt.datetime | None = None) -> None:
+    """Once per batch of erasures: a new key for each affected practice, then one new master
+    version with the old ones scheduled for destruction after the longest backup window."""
+    if not certs:
+        return
+    now = now or timezone.now()
+    practices = {c.practice_id: c.practice for c in certs}
+    for practice in practices.values():
+        _rotate_practice_key(practice)
     if not crypto.master_keys_from_file():
         # Operator-managed master key (DUKTUS_MASTER_KEY): rotation is a documented manual step.
-        cert.remains = [*cert.remains, ("Backups: Der Hauptschlüssel wird vom Betrieb verwaltet (Umgebungsvariable); "
-                                        "bis zu seiner Rotation sind Backups vor dieser Löschung noch lesbar.")]
-        cert.save(update_fields=["remains"])
+        for cert in certs:
+            cert.remains = [*cert.remains, ("Backups: Der Hauptschlüssel wird vom Betrieb verwaltet (Umgebungsvariable); "
+                                            "bis zu seiner Rotation sind Backups vor dieser Löschung noch lesbar.")]
+            cert.save(update_fields=["remains"])
         return
     old = sorted(crypto.master_keyring().keys)
     new_version = crypto.rotate_master_key()
-    due = now + backup_window(practice)
+    due = now + max(backup_window(p) for p in practices.values())
     PendingKeyDestruction.objects.create(versions=old, due_at=due)
-    cert.new_master_version = new_version
-    cert.old_master_versions_destroy_after = due
-    cert.remains = [*cert.remains, (
-        f"Backups vor dieser Löschung: verschlüsselt; die bisherigen Hauptschlüssel-Versionen {', '.join(map(str, old))} "
-        f"werden nach dem Backup-Fenster am {timezone.localtime(due):%d.%m.%Y} vernichtet, danach sind die Daten auch in "
-        "diesen Backups unlesbar. Wiederherstellung: Datenzeilen aus dem Backup, Schlüsselzeilen aus dem "
-        "laufenden System (manage.py restore_keys).")]
-    cert.save(update_fields=["new_master_version", "old_master_versions_destroy_after", "remains"])
+    for cert in certs:
+        cert.new_master_version = new_version
+        cert.old_master_versions_destroy_after = due
+        cert.remains = [*cert.remains, (
+            f"Backups vor dieser Löschung: verschlüsselt; die bisherigen Hauptschlüssel-Versionen {', '.join(map(str, old))} "
+            f"werden nach dem Backup-Fenster am {timezone.localtime(due):%d.%m.%Y} vernichtet, danach sind die Daten auch in "
+            "diesen Backups unlesbar. Wiederherstellung: Datenzeilen aus dem Backup, Schlüsselzeilen aus dem "
+            "laufenden System (manage.py restore_keys).")]
+        cert.save(update_fields=["new_master_version", "old_master_versions_destroy_after", "remains"])
 
 
 def destroy_due_keys(*, now: dt.datetime | None = None, dry_run: bool = False) -> list[int]:

@@ -94,6 +94,7 @@ def run(*, now: dt.datetime | None = None, dry_run: bool = False) -> RetentionRe
     today = timezone.localdate(now)
     counts: dict[str, int] = {"noticed": 0, "erased": 0, "audit_deleted": 0, "exports_deleted": 0,
                               "temp_files_deleted": 0, "keys_destroyed": 0}
+    certs = []
     for practice in Practice.objects.order_by("id"):
         for patient in expired_patients(practice, today):
             patient.practice = practice
@@ -101,9 +102,10 @@ def run(*, now: dt.datetime | None = None, dry_run: bool = False) -> RetentionRe
             if due_on and today >= due_on:
                 counts["erased"] += 1
                 if not dry_run:
-                    erasure.erase(request=None, patient=patient, today=today)
+                    certs.append(erasure.erase(request=None, patient=patient, today=today, rotate=False))
             else:
                 counts["noticed"] += 1
+    erasure.rotate_after_erasures(certs, now=now)  # one key rotation per run, not per record
     counts["audit_deleted"] = delete_old_audit_entries(now=now, dry_run=dry_run)
     counts["exports_deleted"] = export.delete_expired_exports(now=now, dry_run=dry_run)
     counts["temp_files_deleted"] = delete_old_temp_files(now=now, dry_run=dry_run)

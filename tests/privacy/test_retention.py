@@ -63,6 +63,27 @@ class RetentionRunTestCase(IsolatedFilesMixin, BaseTestCase):
             self.assertEqual(retention.run().counts["erased"], 1)
         self.assertFalse(Patient.objects.filter(pk=self.leap.pk).exists())
 
+    def test_one_key_rotation_per_run(self) -> None:
+        from duktus import crypto
+        from duktus.models import PendingKeyDestruction
+
+        second = make_patient(self.practice, last_name="Zweite", treatment_start=dt.date(2014, 1, 1), treatment_end=dt.date(2015, 7, 1))
+        third = make_patient(self.practice_b, last_name="Dritte", treatment_start=dt.date(2014, 1, 1), treatment_end=dt.date(2015, 7, 1))
+        versions = set(crypto.master_keyring().keys)
+        with time_machine.travel(_at(2026, 6, 1)):
+            report = retention.run()
+        self.assertEqual(report.counts["erased"], 3)  # leap, second, third
+        self.assertEqual(len(set(crypto.master_keyring().keys) - versions), 1)
+        pending = PendingKeyDestruction.objects.get()
+        self.assertEqual(set(pending.versions), versions)
+        certs = ErasureCertificate.objects.all()
+        self.assertEqual({c.new_master_version for c in certs}, {crypto.master_keyring().primary})
+        for p in (second, third):
+            self.assertFalse(Patient.objects.filter(pk=p.pk).exists())
+        # everybody else still reads
+        kept = Patient.objects.select_related("data_key", "practice").get(pk=self.recent.pk)
+        self.assertEqual(kept.last_name, "Neu")
+
     def test_dry_run_changes_nothing(self) -> None:
         out = io.StringIO()
         with time_machine.travel(_at(2026, 6, 1)):
