@@ -88,8 +88,9 @@ class RetentionRunTestCase(IsolatedFilesMixin, BaseTestCase):
         out = io.StringIO()
         with time_machine.travel(_at(2026, 6, 1)):
             call_command("retention_run", "--dry-run", stdout=out)
-        self.assertIn("Probelauf", out.getvalue())
-        self.assertIn("erased: 1", out.getvalue())
+        self.assertIn("Probelauf – es wurde nichts geändert", out.getvalue())
+        self.assertIn("erased: 1  (Akten gelöscht)", out.getvalue())
+        self.assertNotIn("Schaltjahr", out.getvalue())
         self.assertTrue(Patient.objects.filter(pk=self.leap.pk).exists())
         self.assertTrue(RetentionReport.objects.get().dry_run)
 
