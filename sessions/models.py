@@ -144,6 +144,7 @@ class AIRequest(models.Model):
     question = crypto.EncryptedTextField()
     answer = crypto.EncryptedTextField()  # restored (names back); partial while running
     sources = crypto.EncryptedJSONField()  # evidence entries given to the model, with "cited"
+    memory_refs = models.JSONField(default=list, blank=True)  # codes of the memory entries in the context
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     # German user message of the gateway error (never contains decrypted values) and its class.
     error_message = models.CharField(max_length=300, blank=True)

@@ -359,7 +359,9 @@ def answer_question(*, item_id: int) -> None:
         item.sources = [{**h, "cited": False} for h in hits]
         item.answer = ""
         item.save(update_fields=["sources_ct", "answer_ct"])
-        messages, _ctx = build_messages(session=session, question=question, hits=hits)
+        messages, ctx = build_messages(session=session, question=question, hits=hits)
+        item.memory_refs = list(ctx.used_entries)
+        item.save(update_fields=["memory_refs"])
         conversation = _conversation(session)
         if _cancelled(item.pk):
             raise Cancelled()

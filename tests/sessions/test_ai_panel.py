@@ -494,3 +494,19 @@ class MarkingTestCase(PanelTestCase):
         edited = session.note.replace("gleichwertige Option", "mögliche Option")
         self.assertEqual(self.client.post(save, {"field": "note", "text": edited, "revision": session.note_revision}).status_code, 200)
         self.assertEqual(self.client.post(save, {"field": "note", "text": NOTE, "revision": session.note_revision + 1}).status_code, 200)
+
+
+class MemoryContextTestCase(PanelTestCase):
+    def test_confirmed_memory_goes_into_the_context_and_is_listed(self) -> None:
+        from memory import services as memory_services
+
+        entry = memory_services.add_entry(patient=self.pat, type="clinical_fact", text="Schlafstörung seit Januar 2026", user=self.alice)
+        self.llm.reply(ANSWER)
+        self.ask("Was wissen wir über den Schlaf?")
+        item = self.item()
+        self.assertEqual(item.memory_refs, [str(entry.code)])
+        prompt = self.chat_requests()[0]["body"]["messages"][1]["content"]
+        self.assertIn("Schlafstörung seit Januar 2026", prompt)
+        page = self.client.get(self.url("ai_item", item))
+        self.assertContains(page, "Verwendete Erinnerungen (1)")
+        self.assertContains(page, "Schlafstörung seit Januar 2026")
