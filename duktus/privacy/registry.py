@@ -1,9 +1,14 @@
 """One registry of what each app holds about a patient (like admin autodiscover).
 
 Every app with patient data has `<app>/privacy.py` calling `register(...)` for each model. A
-registration names an exporter (human-readable rows + JSON part) and an eraser. The
-completeness test (tests/privacy/test_registry.py) fails when a model that reaches Patient via
-a foreign-key chain has no registration.
+registration names an exporter (rows for the JSON part and the readable record, with German
+`labels`), an eraser (rows, vectors, files), a `category` (record / process_notes /
+third_party: the last two are listed separately and can be withheld, § 630g BGB) and optional
+`files` (attachments such as documents as PDF). `exempt(model, reason)` documents a model that
+names a patient without holding data about them. The completeness test
+(tests/privacy/test_registry.py) fails for every model that reaches Patient through a relation
+chain, an M2M table, a plain `patient_*` column or a generic FK and is neither registered nor
+exempt.
 """
 
 from __future__ import annotations
