@@ -33,6 +33,7 @@ class PatientForm(forms.Form):
     city = forms.CharField(label="Ort", max_length=100, required=False)
     phone = forms.CharField(label="Telefon", max_length=30, required=False)
     email = forms.EmailField(label="E-Mail", required=False, error_messages={"invalid": "Bitte eine gültige E-Mail-Adresse eingeben."})
+    employer = forms.CharField(label="Arbeitgeber", max_length=200, required=False, help_text="Wird wie Name und Adresse nie an die KI gesendet.")
     insurance_type = forms.ChoiceField(label="Versicherungsart", choices=InsuranceType.choices)
     insurer = forms.CharField(label="Krankenkasse / Versicherung", max_length=200, required=False)
     insurance_number = forms.CharField(label="Krankenversichertennummer", max_length=12, required=False, help_text="Buchstabe + 9 Ziffern, z. B. A123456780")

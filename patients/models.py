@@ -53,6 +53,8 @@ class Patient(models.Model):
     phone = crypto.EncryptedTextField()
     email = crypto.EncryptedTextField()
     insurer = crypto.EncryptedTextField()
+    # The employer identifies a patient as well as an address does (issue 5: the gateway seeds it).
+    employer = crypto.EncryptedTextField()
     insurance_number = crypto.EncryptedTextField()
     guardian_name = crypto.EncryptedTextField()
     guardian_contact = crypto.EncryptedTextField()
@@ -136,6 +138,7 @@ class Patient(models.Model):
             "PHONE": [v for v in (self.phone,) if v],
             "EMAIL": [v for v in (self.email,) if v],
             "ID": [v for v in (self.insurance_number,) if v],
+            "ORGANIZATION": [v for v in (self.employer,) if v],
             "DATE_BIRTH": [f"{self.birth_date:%d.%m.%Y}"] if self.birth_date else [],
         }
         return {k: v for k, v in ids.items() if v}

@@ -17,7 +17,7 @@ def export_patient(patient: Patient) -> list[dict[str, Any]]:
     return [{
         "first_name": patient.first_name, "last_name": patient.last_name, "birth_date": _d(patient.birth_date),
         "gender": patient.gender_label, "street": patient.street, "postal_code": patient.postal_code,
-        "city": patient.city, "phone": patient.phone, "email": patient.email,
+        "city": patient.city, "phone": patient.phone, "email": patient.email, "employer": patient.employer,
         "insurance_type": patient.get_insurance_type_display(), "insurer": patient.insurer,
         "insurance_number": patient.insurance_number, "is_minor": patient.is_minor,
         "treatment_start": _d(patient.treatment_start), "treatment_end": _d(patient.treatment_end),
@@ -86,7 +86,7 @@ def pseudonymize_audit(patient: Patient) -> int:
 
 MASTER_LABELS = {
     "first_name": "Vorname", "last_name": "Nachname", "birth_date": "Geburtsdatum", "gender": "Geschlecht",
-    "street": "Straße", "postal_code": "PLZ", "city": "Ort", "phone": "Telefon", "email": "E-Mail",
+    "street": "Straße", "postal_code": "PLZ", "city": "Ort", "phone": "Telefon", "email": "E-Mail", "employer": "Arbeitgeber",
     "insurance_type": "Versicherungsart", "insurer": "Krankenkasse", "insurance_number": "Versichertennummer",
     "is_minor": "Minderjährig", "treatment_start": "Behandlungsbeginn", "treatment_end": "Behandlungsende",
 }

@@ -11,7 +11,7 @@ from patients.models import Approval, ConsentRecord, Diagnosis, Patient
 
 STAMMDATEN_FIELDS = (
     "first_name", "last_name", "birth_date", "gender", "street", "postal_code", "city", "phone",
-    "email", "insurance_type", "insurer", "insurance_number", "treatment_start", "treatment_end",
+    "email", "employer", "insurance_type", "insurer", "insurance_number", "treatment_start", "treatment_end",
     "is_minor", "guardian_name", "guardian_contact", "guardian_custody",
 )
 

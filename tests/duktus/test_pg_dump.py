@@ -17,9 +17,11 @@ from tests.base import BaseTransactionTestCase, patient_form_data
 
 SECRETS = [
     {"first_name": "Özlem", "last_name": "Käßmann-Wöhrle", "birth_date": "1977-08-29", "insurance_number": "K987654329",
-     "street": "Quellenstraße 17", "postal_code": "04109", "city": "Leipzig", "phone": "0341 9988776", "email": "oezlem.kw@example.net"},
+     "street": "Quellenstraße 17", "postal_code": "04109", "city": "Leipzig", "phone": "0341 9988776", "email": "oezlem.kw@example.net",
+     "employer": "Gärtnerei Wunderlich"},
     {"first_name": "Radosław", "last_name": "Zieliński", "birth_date": "1990-12-03", "insurance_number": "Z112233445",
-     "street": "Ährenfeldweg 3", "postal_code": "01067", "city": "Dresden", "phone": "0351 4455667", "email": "r.zielinski@example.net"},
+     "street": "Ährenfeldweg 3", "postal_code": "01067", "city": "Dresden", "phone": "0351 4455667", "email": "r.zielinski@example.net",
+     "employer": "Spedition Körbel"},
 ]
 DIAGNOSIS_NOTE = "Rezidivierende Panikattacken nach Trennung vom Ehemann"
 

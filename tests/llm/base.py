@@ -15,7 +15,7 @@ IDENTIFIERS = {
     "first_name": "Henrike", "last_name": "Wolkenstein", "birth_date": dt.date(1979, 4, 12),
     "street": "Kastanienallee 77", "postal_code": "10435", "city": "Berlin", "phone": "0176 24681357",
     "email": "h.wolkenstein@posteo.de", "insurance_number": "K987654321",
-    "guardian_name": "Dietrich Wolkenstein",
+    "guardian_name": "Dietrich Wolkenstein", "employer": "Bäckerei Sonnenschein",
 }
 # Strings that must never leave the process (checked case-insensitively in every request body).
 SECRETS = ["Henrike", "Wolkenstein", "Dietrich", "Kastanienallee", "10435", "24681357",

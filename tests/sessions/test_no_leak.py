@@ -5,7 +5,6 @@ the memory extraction that closing a session starts."""
 from __future__ import annotations
 
 import datetime as dt
-import unittest
 
 from django.urls import reverse
 
@@ -29,10 +28,8 @@ QUESTIONS = [
     ["Fasse die letzten drei Sitzungen zusammen.",
      "Sie wohnt Kastanienallee 77 in 10435 Berlin, KVNR K987654321 – was ist beim Folgeantrag zu beachten?"],
 ]
-# What the patient record holds (names, relative, address, birth date, phone, e-mail, KVNR) …
-KNOWN = [s for s in SECRETS if s != "Sonnenschein"]
-# … and the employer, which the record has no field for: only the anonymizer's detection protects it.
-EMPLOYER = ["Sonnenschein"]
+# What the patient record holds: names, relative, address, birth date, phone, e-mail, KVNR, employer.
+KNOWN = SECRETS
 
 
 class NoLeakTestCase(LLMTestCase):
@@ -61,12 +58,5 @@ class NoLeakTestCase(LLMTestCase):
     def test_no_identifier_of_the_record_reaches_the_model(self) -> None:
         bodies = self.run_sessions()
         for s in KNOWN:
-            for body in bodies:
-                self.assertNotIn(s.casefold(), body, f"identifier reached the server: {s}")
-
-    @unittest.expectedFailure  # anonymizer regression since 1ff624d: "bei der Bäckerei Sonnenschein" no longer detected
-    def test_the_employer_named_in_notes_does_not_reach_the_model(self) -> None:
-        bodies = self.run_sessions()
-        for s in EMPLOYER:
             for body in bodies:
                 self.assertNotIn(s.casefold(), body, f"identifier reached the server: {s}")
