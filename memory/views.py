@@ -126,11 +126,13 @@ def entry_add(request: HttpRequest, code: Any) -> HttpResponse:
     return _section(request, patient, 422, add_form=form, add_open=True, memory_error="Der Eintrag wurde nicht gespeichert.")
 
 
-@require_GET
+@require_POST
 @practice_view(roles=CLINICAL)
 def search(request: HttpRequest, code: Any) -> HttpResponse:
+    """POST although it only reads: the question is about the patient ("Missbrauch?") and
+    must not end up in URLs, browser history or access logs. Renders, does not redirect."""
     patient = get_patient(request, code)
-    form = SearchForm(request.GET)
+    form = SearchForm(request.POST)
     ctx: dict[str, Any] = {"patient": patient, "search_form": form, "searched": True}
     status = 200
     if not form.is_valid():

@@ -249,7 +249,7 @@ class SearchViewTestCase(MemoryViewTestCase):
 
     def test_it_works(self) -> None:
         make_entry(self.patient, text="Schlafstörungen seit dem Frühjahr.", status=EntryStatus.CONFIRMED)
-        r = self.client.get(self.url(), {"q": "Was wissen wir über Schlaf?"}, headers=HX)
+        r = self.client.post(self.url(), {"q": "Was wissen wir über Schlaf?"}, headers=HX)
         html = r.content.decode()
         self.assertIn("memory-hits", ids(html))
         self.assertLess(html.index("Schlafstörungen seit dem Frühjahr."), html.index("Grübelt abends"))
@@ -257,22 +257,23 @@ class SearchViewTestCase(MemoryViewTestCase):
         self.assertIn("vergleicht Wortbestandteile", html)  # the offline backend says what it cannot do
         audit = AuditEntry.objects.get(action="memory.search")
         self.assertNotIn("Schlaf", audit.detail)
-        self.assertContains(self.client.get(self.url(), {"q": "Schlaf"}), "durchsuchen")  # full page
+        self.assertContains(self.client.post(self.url(), {"q": "Schlaf"}), "durchsuchen")  # full page
 
     def test_bad_input_is_422(self) -> None:
-        r = self.client.get(self.url(), {"q": "x"}, headers=HX)
+        r = self.client.post(self.url(), {"q": "x"}, headers=HX)
         self.assertContains(r, "mindestens 2 Zeichen", status_code=422)
 
-    def test_it_rejects_post(self) -> None:
-        self.assertEqual(self.client.post(self.url(), {"q": "Schlaf"}).status_code, 405)
+    def test_it_rejects_get(self) -> None:
+        # The question is patient content: never in a URL.
+        self.assertEqual(self.client.get(self.url(), {"q": "Schlaf"}).status_code, 405)
 
     def test_it_requires_rw_access(self) -> None:
         self.login(self.bob)
-        self.assertEqual(self.client.get(self.url(), {"q": "Schlaf"}).status_code, 403)
+        self.assertEqual(self.client.post(self.url(), {"q": "Schlaf"}).status_code, 403)
 
     def test_it_checks_ownership(self) -> None:
         self.login(self.charlie)
-        self.assertEqual(self.client.get(self.url(), {"q": "Schlaf"}).status_code, 404)
+        self.assertEqual(self.client.post(self.url(), {"q": "Schlaf"}).status_code, 404)
 
 
 class SummaryViewTestCase(MemoryViewTestCase):
