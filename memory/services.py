@@ -38,6 +38,7 @@ from memory.models import (
     MemoryVector,
     PatientSummary,
     SourceKind,
+    share_patient,
 )
 
 log = logging.getLogger(__name__)
@@ -711,6 +712,17 @@ def extract_from_source(*, source_kind: str, source_id: Any, override_warnings: 
         audit.record(None, "memory.extract_failed", patient=patient, obj=run, actor=user, detail=f"{source_kind}: {last_kind}")
         return run
 
+    # The same fact stated again (or once rejected) is not proposed again: exact text, ignoring
+    # case and spacing. Decrypts the patient's entry texts — a background job, once per source.
+    known = {" ".join((e.text or "").split()).casefold()
+             for e in share_patient(list(MemoryEntry.objects.filter(practice_id=patient.practice_id, patient=patient)), patient)}
+    fresh = []
+    for item in items:
+        key = " ".join(item["text"].split()).casefold()
+        if key not in known:
+            known.add(key)
+            fresh.append(item)
+    skipped, items = len(items) - len(fresh), fresh
     entries = []
     try:
         for item in items:
@@ -726,7 +738,7 @@ def extract_from_source(*, source_kind: str, source_id: Any, override_warnings: 
             entry.save()
         _finish(run, ExtractionRun.Status.DONE, attempts=attempts, created=len(entries))
         audit.record(None, "memory.extract", patient=patient, obj=run, actor=user,
-                     detail=f"{source_kind}: {len(entries)} Vorschläge")
+                     detail=f"{source_kind}: {len(entries)} Vorschläge" + (f", {skipped} bekannt" if skipped else ""))
     for i in range(0, len(entries), 64):
         embed_entries(entries[i:i + 64], user=user)
     return run

@@ -191,3 +191,21 @@ class ExtractOutageTestCase(MemoryLLMTestCase):
         self.llm.answers(VALID)
         self.assertEqual(services.extract_from_source(source_kind="session", source_id=sid).status, "done")
         self.assertEqual(MemoryEntry.objects.count(), 4)
+
+
+class ExtractDuplicatesTestCase(MemoryLLMTestCase):
+    def test_known_facts_are_not_proposed_again(self) -> None:
+        services.add_entry(patient=self.pat, type="intervention", text="Psychoedukation   schlafhygiene.", user=self.alice)
+        rejected = services.propose_entry(self.pat, "resource", "Die Schwester unterstützt sie.", "session",
+                                          "7d1f3b8e-2a4c-4c1e-9a55-0f3e8a1b2c3d")
+        services.reject_entry(entry=rejected)
+        twice = entries_json(("clinical_fact", "Schläft kaum.", "kaum schläft"), ("clinical_fact", "schläft  kaum.", "kaum schläft"))
+        self.llm.answers(VALID)
+        sid = self.source.add(self.pat, NOTE, self.alice)
+        services.extract_from_source(source_kind="session", source_id=sid)
+        run = ExtractionRun.objects.get()
+        self.assertEqual(run.entries_created, 2)  # the intervention and the rejected resource are known
+        self.assertTrue(AuditEntry.objects.filter(action="memory.extract", detail="session: 2 Vorschläge, 2 bekannt").exists())
+        self.llm.answers(twice)
+        services.extract_from_source(source_kind="session", source_id=self.source.add(self.pat, NOTE, self.alice))
+        self.assertEqual(ExtractionRun.objects.order_by("-id").first().entries_created, 1)
