@@ -156,7 +156,10 @@ def save_version(*, document: Document, user: Any, request: Any = None) -> Docum
     if document.is_locked:
         raise DocumentLocked()
     with transaction.atomic():
-        version = _append_version(document, kind=VersionKind.SAVE, user=user)
+        # The row lock serializes version numbers with autosaves and AI drafts of this document.
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        locked.patient = document.patient
+        version = _append_version(locked, kind=VersionKind.SAVE, user=user)
         audit.record(request, "document.version", patient=document.patient, obj=document, actor=user,
                      detail=f"Version {version.number}")
     return version
@@ -170,6 +173,9 @@ def set_variant(*, document: Document, variant: str, user: Any, request: Any = N
     if template.variant(variant) is None or variant == document.variant:
         return document
     with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        locked.patient = document.patient
+        document = locked
         since = queries.since_for(document)
         sections, sources, provenance = dict(document.sections or {}), dict(document.sources or {}), dict(document.provenance or {})
         for section in template.sections(variant):
@@ -417,6 +423,7 @@ def add_addendum(*, document: Document, text: str, user: Any, request: Any = Non
     if not document.is_locked:
         raise ValueError("only signed documents take addenda")
     with transaction.atomic():
+        Document.objects.select_for_update().only("id").get(pk=document.pk)
         number = _next_number(document)
         now = timezone.now()
         payload = {"document": str(document.code), "signed_sha256": document.content_sha256, "number": number,
