@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable
 from collections.abc import Mapping as TMapping
 from dataclasses import dataclass, field
@@ -160,7 +161,18 @@ class Anonymizer:
         # seeded surname at the end of a detected name with another given name ("Ihr Vater
         # Dietrich Wolkenstein" must not leave "Dietrich" behind).
         if found:
-            extra = [x for x in extra if not any(_yields_to(x, f) for f in found)]
+            # `found` comes out of Detector._resolve: sorted and non-overlapping, so the only
+            # detected span that can contain a known span is the last one starting at or before it.
+            starts = [f.start for f in found]
+            kept_extra = []
+            for x in extra:
+                k = bisect_right(starts, x.start) - 1
+                if k >= 0 and x.end > x.start and _yields_to(x, found[k]):
+                    continue
+                if x.end <= x.start and any(_yields_to(x, f) for f in found):
+                    continue
+                kept_extra.append(x)
+            extra = kept_extra
         extra.sort(key=lambda e: (0 if e.label == "LITERAL" else 1, -(e.end - e.start), e.start))
         occ = bytearray(len(text) + 1)
         out: list[Entity] = []
@@ -416,8 +428,13 @@ class Anonymizer:
         if not text:
             return []
         ph_spans = [(m.start(), m.end()) for m, _s, _n in iter_placeholders(text)]
+        ph_occ = bytearray(len(text) + 1)
+        for ps, pe in ph_spans:
+            ph_occ[ps:pe] = b"\x01" * (pe - ps)
 
         def inside_ph(s: int, e: int) -> bool:
+            if e > s:
+                return ph_occ.find(1, s, e) != -1
             return any(ps < e and s < pe for ps, pe in ph_spans)
 
         risks: list[Entity] = []
