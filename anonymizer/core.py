@@ -111,6 +111,58 @@ def _fold_pattern(word: str) -> str:
     return "".join(out)
 
 
+_WORD_START = re.compile(r"(?<!\w)\w")
+_WORD_CHAR = re.compile(r"\w")
+_SS_HEAD = "(?:ss|ß|ẞ|SS)"
+
+
+def _first_atom(pattern: str) -> re.Pattern[str] | None:
+    """The single-character test a match of a `(?<!\w)...` known-value pattern must begin with.
+
+    None when the pattern has another shape (the caller then scans plainly).
+    """
+    prefix = r"(?<!\w)"
+    if not pattern.startswith(prefix):
+        return None
+    head = pattern[len(prefix) :]
+    if head.startswith(_SS_HEAD):
+        atom, rest = "[sßẞS]", head[len(_SS_HEAD) :]
+    elif head.startswith("["):
+        end = head.find("]")
+        if end < 2 or "\\" in head[:end]:
+            return None
+        atom, rest = head[: end + 1], head[end + 1 :]
+    elif head[:1].isalnum():
+        atom, rest = head[0], head[1:]
+    else:
+        return None
+    if rest[:1] in ("?", "*", "{", "|", ")"):
+        return None  # the first atom is optional or part of an alternation
+    return re.compile(atom, re.IGNORECASE)
+
+
+class _WordStarts:
+    """Per call only (never stored): where in `text` a word begins, by its first character."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._by_char: dict[str, list[int]] | None = None
+        self._nonword: list[str] | None = None
+
+    def by_char(self) -> dict[str, list[int]]:
+        if self._by_char is None:
+            d: dict[str, list[int]] = {}
+            for m in _WORD_START.finditer(self.text):
+                d.setdefault(m.group(), []).append(m.start())
+            self._by_char = d
+        return self._by_char
+
+    def nonword(self) -> list[str]:
+        if self._nonword is None:
+            self._nonword = [ch for ch in set(self.text) if not _WORD_CHAR.match(ch)]
+        return self._nonword
+
+
 class Anonymizer:
     """Detects and replaces identifying information in German clinical text.
 
@@ -126,6 +178,7 @@ class Anonymizer:
         self.resources = _resources()
         self.detector = Detector(self.resources)
         self._known_cache: dict[tuple[str, str], list[re.Pattern[str]]] = {}
+        self._known_first: dict[re.Pattern[str], re.Pattern[str] | None] = {}
         # Optional: a full spaCy German pipeline, if one happens to be installed,
         # adds its NER as the lowest-priority candidate source.  Never required.
         name = spacy_model if spacy_model is not None else os.environ.get("DUKTUS_ANONYMIZER_SPACY_MODEL", "")
@@ -148,10 +201,11 @@ class Anonymizer:
         # Literal placeholders in the input: escaped, never confused with ours.
         for m, _stem, _n in iter_placeholders(text):
             extra.append(Entity(m.start(), m.end(), "LITERAL", m.group(), source="literal"))
+        starts = _WordStarts(text)
         for label, values in self._known_items(mapping, known):
             for value in values:
                 for rx in self._known_patterns(label, value):
-                    for m in rx.finditer(text):
+                    for m in self._known_finditer(rx, text, starts):
                         if m.end() > m.start():
                             extra.append(Entity(m.start(), m.end(), label, m.group(), source="known"))
         if not extra:
@@ -265,7 +319,31 @@ class Anonymizer:
                 pats.append(r"(?<!\w)" + sep.join(parts) + r"(?!\w)")
         compiled = [re.compile(p, re.IGNORECASE) for p in pats]
         self._known_cache[key] = compiled
+        for rx in compiled:
+            self._known_first.setdefault(rx, _first_atom(rx.pattern))
         return compiled
+
+    def _known_finditer(self, rx: re.Pattern[str], text: str, starts: _WordStarts):  # type: ignore[no-untyped-def]
+        """Exactly `rx.finditer(text)`, but tried only where a match can begin.
+
+        Known-value patterns mostly start with `(?<!\w)` and one letter or digit; a match can then
+        only begin at a word start whose character that first atom accepts.  If the atom could
+        match a non-word character of this text, fall back to the plain scan.
+        """
+        first = self._known_first.get(rx)
+        if first is None or any(first.fullmatch(ch) for ch in starts.nonword()):
+            yield from rx.finditer(text)
+            return
+        by_char = starts.by_char()
+        cands = sorted(p for ch, ps in by_char.items() if first.fullmatch(ch) for p in ps)
+        cur = 0
+        for p in cands:
+            if p < cur:
+                continue
+            m = rx.match(text, p)
+            if m is not None:
+                yield m
+                cur = m.end() if m.end() > p else p + 1
 
     @staticmethod
     def _date_patterns(value: str) -> list[str]:
@@ -446,10 +524,11 @@ class Anonymizer:
                 for v in known
                 if v and v.strip()
             ]
+        starts = _WordStarts(text)
         for label, values in known_items:
             for v in values:
                 for rx in self._known_patterns(label, v):
-                    for m in rx.finditer(text):
+                    for m in self._known_finditer(rx, text, starts):
                         if not inside_ph(m.start(), m.end()):
                             risks.append(Entity(m.start(), m.end(), label, m.group(), "block", "known"))
         for e in self.detector.detect(text, {}):
