@@ -116,14 +116,14 @@ _WORD_CHAR = re.compile(r"\w")
 _SS_HEAD = "(?:ss|ß|ẞ|SS)"
 
 
-def _first_atom(pattern: str) -> re.Pattern[str] | None:
+def _first_atom(pattern: str) -> re.Pattern[str] | _DigitHead | None:
     """The single-character test a match of a `(?<!\w)...` known-value pattern must begin with.
 
     None when the pattern has another shape (the caller then scans plainly).
     """
     prefix = r"(?<!\w)"
     if not pattern.startswith(prefix):
-        return None
+        return _first_digit(pattern)
     head = pattern[len(prefix) :]
     if head.startswith(_SS_HEAD):
         atom, rest = "[sßẞS]", head[len(_SS_HEAD) :]
@@ -141,6 +141,51 @@ def _first_atom(pattern: str) -> re.Pattern[str] | None:
     return re.compile(atom, re.IGNORECASE)
 
 
+_NOT_AFTER_DIGIT = (r"(?<!\d)", r"(?<![\d.])", r"(?<![\d/])")
+_PHONE_HEAD = r"(?:0|\+49[\s/-]*(?:\(0\))?|0049[\s/-]*(?:\(0\))?)"
+
+
+def _first_digit(pattern: str) -> _DigitHead | None:
+    """Same as _first_atom for phone and date patterns: `(?<!\d)` and a digit (or "+49")."""
+    for prefix in _NOT_AFTER_DIGIT:
+        if pattern.startswith(prefix):
+            head = pattern[len(prefix) :]
+            break
+    else:
+        return None
+    if head.startswith(_PHONE_HEAD):
+        return _DIGIT_HEADS["0+"]
+    if head.startswith("0?") and head[2:3].isdigit() and head[2:3].isascii():
+        chars, rest = "0" + head[2], head[3:]
+    elif head[:1].isdigit() and head[:1].isascii():
+        chars, rest = head[0], head[1:]
+    else:
+        return None
+    if rest[:1] in ("?", "*", "{", "|", ")"):
+        return None
+    return _DIGIT_HEADS[chars]
+
+
+class _DigitHead:
+    """First-character test for a match that starts at a digit run (or a "+") not after a digit."""
+
+    def __init__(self, chars: str) -> None:
+        self.chars = frozenset(chars)
+
+    def fullmatch(self, ch: str) -> bool:
+        return ch in self.chars
+
+
+class _DigitHeads(dict):  # type: ignore[type-arg]
+    def __missing__(self, chars: str) -> _DigitHead:
+        head = self[chars] = _DigitHead(chars)
+        return head
+
+
+_DIGIT_HEADS = _DigitHeads()
+_DIGIT_START = re.compile(r"(?<!\d)[0-9+]")
+
+
 class _WordStarts:
     """Per call only (never stored): where in `text` a word begins, by its first character."""
 
@@ -148,6 +193,7 @@ class _WordStarts:
         self.text = text
         self._by_char: dict[str, list[int]] | None = None
         self._nonword: list[str] | None = None
+        self._digit_starts: dict[str, list[int]] | None = None
 
     def by_char(self) -> dict[str, list[int]]:
         if self._by_char is None:
@@ -156,6 +202,14 @@ class _WordStarts:
                 d.setdefault(m.group(), []).append(m.start())
             self._by_char = d
         return self._by_char
+
+    def digit_starts(self) -> dict[str, list[int]]:
+        if self._digit_starts is None:
+            d: dict[str, list[int]] = {}
+            for m in _DIGIT_START.finditer(self.text):
+                d.setdefault(m.group(), []).append(m.start())
+            self._digit_starts = d
+        return self._digit_starts
 
     def nonword(self) -> list[str]:
         if self._nonword is None:
@@ -178,7 +232,7 @@ class Anonymizer:
         self.resources = _resources()
         self.detector = Detector(self.resources)
         self._known_cache: dict[tuple[str, str], list[re.Pattern[str]]] = {}
-        self._known_first: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+        self._known_first: dict[re.Pattern[str], re.Pattern[str] | _DigitHead | None] = {}
         # Optional: a full spaCy German pipeline, if one happens to be installed,
         # adds its NER as the lowest-priority candidate source.  Never required.
         name = spacy_model if spacy_model is not None else os.environ.get("DUKTUS_ANONYMIZER_SPACY_MODEL", "")
@@ -331,10 +385,13 @@ class Anonymizer:
         match a non-word character of this text, fall back to the plain scan.
         """
         first = self._known_first.get(rx)
-        if first is None or any(first.fullmatch(ch) for ch in starts.nonword()):
+        if isinstance(first, _DigitHead):
+            by_char = starts.digit_starts()
+        elif first is None or any(first.fullmatch(ch) for ch in starts.nonword()):
             yield from rx.finditer(text)
             return
-        by_char = starts.by_char()
+        else:
+            by_char = starts.by_char()
         cands = sorted(p for ch, ps in by_char.items() if first.fullmatch(ch) for p in ps)
         cur = 0
         for p in cands:
