@@ -65,7 +65,7 @@ URL = re.compile(
     r"(?:/[^\s<>\"'„“”)\]]*)?(?![\w@])",
     re.IGNORECASE,
 )
-HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
+HANDLE = re.compile(r"@(?<![\w.@/]@)[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
 SOCIAL_CUE = re.compile(
     r"\b(?:Instagram|Insta|TikTok|Twitter|Facebook|Snapchat|Telegram|Discord|Twitch|Reddit)"
     r"(?:-Account|-Profil|-Name|\s+Account|\s+Profil)?\s*[:(]\s*@?([A-Za-z0-9_.]{3,30})"
@@ -109,7 +109,7 @@ PHONE_CUE = re.compile(
     r"(" + _PHONE_BODY + r")",
 )
 PHONE = re.compile(
-    r"(?<![\w.,/+-])(?:(?:\+|00)\d{1,3}[ \t/-]?(?:\(0\))?[ \t/-]?\d[\d \t/-]{5,16}\d"
+    r"(?=[+0(])(?<![\w.,/+-])(?:(?:\+|00)\d{1,3}[ \t/-]?(?:\(0\))?[ \t/-]?\d[\d \t/-]{5,16}\d"
     r"|\(0\d{2,5}\)[ \t]*[-/]?[ \t]*\d[\d \t-]{2,12}\d"
     r"|0\d{2,5}(?:[ \t]*[/-][ \t]*|[ \t])\d[\d \t-]{2,12}\d"
     r"|01[5-7]\d{7,9}|0\d{2,4}\d{5,8})"
@@ -117,9 +117,12 @@ PHONE = re.compile(
 )
 
 PHONE_UNTER = re.compile(r"(?<=\bunter )(?:der )?(?:Nummer |Tel\. )?\(?\d{3,6}\)?[ /-]?\d{3,6}(?:-\d{1,5})?(?![\d.,])")
-KVNR = re.compile(r"(?<![\w-])[A-Z]\d{9}(?![\w-])")
-IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])")
-RVNR = re.compile(r"(?<![\w])\d{2}[ ]?\d{6}[ ]?[A-Z][ ]?\d{3}(?![\w])")
+# Patterns scanned over the whole text start with the character they consume and check the
+# character before it afterwards ("[A-Z](?<![\w-][A-Z])" == "(?<![\w-])[A-Z]"): a leading
+# lookbehind makes the regex engine try every position, a leading character class lets it skip.
+KVNR = re.compile(r"[A-Z](?<![\w-][A-Z])\d{9}(?![\w-])")
+IBAN = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])")
+RVNR = re.compile(r"\d(?<![\w]\d)\d[ ]?\d{6}[ ]?[A-Z][ ]?\d{3}(?![\w])")
 PLATE = re.compile(
     r"(?:Kennzeichen|Nummernschild|Kfz|Auto|Wagen|Fahrzeug)[\w ]{0,20}?[ :]+"
     r"(?P<plate>[A-ZÄÖÜ]{1,3}[- ][A-Z]{1,2}[ ]?\d{1,4}[EH]?)(?![\w-])"
@@ -148,7 +151,7 @@ GENERIC_NUMBER_CUE = re.compile(
     r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]+(?:-Nr\.?|nummer|-Nummer)[ \t]*:?[ \t]*"
     r"(?P<code>(?=[A-Za-z0-9./-]*\d)[A-Z0-9](?:[A-Za-z0-9./-]*[A-Za-z0-9])?)"
 )
-WARD_CODE = re.compile(r"(?<=\bauf )[A-Z]{2,5}-?\d{1,3}(?![\w-])")
+WARD_CODE = re.compile(r"[A-Z](?<=\bauf [A-Z])[A-Z]{1,4}-?\d{1,3}(?![\w-])")
 # A "Station:" header field; a lone capital letter in it is the ward's section ("Viszeralchirurgie B").
 STATION_FIELD = re.compile(r"^[ \t]*(?:Station|Stat\.)[ \t]*:[ \t]*(?P<val>[^\n]*)", re.MULTILINE)
 SECTION_LETTER = re.compile(r"(?<![\w.-])[A-Z](?![\w.-])")
@@ -188,7 +191,7 @@ COUNTER_BEFORE = re.compile(
     re.IGNORECASE,
 )
 YEAR = re.compile(
-    r"(?<![\w./,:-])(?:19[0-9]{2}|20[0-9]{2})"
+    r"(?:1(?<![\w./,:-]1)9|2(?<![\w./,:-]2)0)[0-9]{2}"
     r"(?![\w]|[.,:/-]\d|[ \t]*(?:mg|ml|µg|g\b|kg|m\b|km|€|EUR|Euro|Punkte|kcal|Stunden|Minuten|Schritte))"
 )
 # A dose unit right after a number: "10/20 mg", "2.5 ml".
@@ -225,7 +228,7 @@ STREET_END = re.compile(
 )
 NUMBER_START = re.compile(r"\d(?<![\w]\d)")
 STREET_PREP = re.compile(
-    r"(?<![\w])(?:Am|An der|An den|Auf der|Auf dem|Im|In der|In den|Zum|Zur|Unter den|Hinter der)[ \t]"
+    r"(?=[AIZUH])(?<![\w])(?:Am|An der|An den|Auf der|Auf dem|Im|In der|In den|Zum|Zur|Unter den|Hinter der)[ \t]"
     r"[A-ZÄÖÜ][\w-]+[ \t]\d{1,4}[ \t]?[a-z]?(?=[ \t]*(?:,|\n|$)[ \t]*(?:(?:D-|A-|CH-)?\d{4,5}\b|\n|$))"
 )
 ZIP_CITY = re.compile(
@@ -277,12 +280,12 @@ DURATION_BEFORE = re.compile(
     r"\b(?:nach|in|für|seit|vor|alle|binnen|innerhalb(?:[ \t]+von)?|über|ca\.|etwa|circa|jeweils)[ \t]+\Z",
     re.IGNORECASE,
 )
-AGE_YEARS = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,3})[ \t]*(?P<unit>Jahre|Jahren|J\.|Lebensjahr)(?![\w])")
+AGE_YEARS = re.compile(r"(?P<n>\d(?<![\w.,/-]\d)\d{0,2})[ \t]*(?P<unit>Jahre|Jahren|J\.|Lebensjahr)(?![\w])")
 AGE_YEARS_PRE = re.compile(
     r"(?:(?P<pre>\bim Alter von|\bmit|\bAlter:?|\bAlter von|,|\(|\bist|\bwar|\bwird|\bsei|\bwurde)|^|\n)[ \t]*$"
 )
 AGE_NAME_PAREN = re.compile(r"\((?P<name>[A-ZÄÖÜ][\w'’-]+),[ \t]*(?P<n>\d{1,2})(?:[ \t]*(?:J\.|Jahre|J))?\)")
-AGE_PAREN = re.compile(r"(?<=[a-zäöüßğşı] \()(?P<n>\d{1,2})(?:[ \t]*(?:J\.|Jahre|J))?(?=\))")
+AGE_PAREN = re.compile(r"(?P<n>\d(?<=[a-zäöüßğşı] \(\d)\d?)(?:[ \t]*(?:J\.|Jahre|J))?(?=\))")
 # "Ich heiße Sven und bin 34." -- a pronoun is required: "PHQ-9 ist 15" is a score.
 AGE_SELF = re.compile(
     r"(?=[IiEeSsb])"
@@ -291,7 +294,7 @@ AGE_SELF = re.compile(
     r"(?=[ \t]*(?:[.,;!?)]|$|und\b|Jahre))",
     re.MULTILINE,
 )
-AGE_ALT = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,3})[ \t]+Jahre[ \t]+alt(?:e[nrms]?)?\b")
+AGE_ALT = re.compile(r"(?P<n>\d(?<![\w.,/-]\d)\d{0,2})[ \t]+Jahre[ \t]+alt(?:e[nrms]?)?\b")
 AGE_PERSON_NOUNS = {
     "patient",
     "patientin",
