@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from assessments import scoring
 from assessments.instruments import INSTRUMENTS, Instrument, LicensedForm, load_licensed_form
+from duktus.forms import DateInput
 
 _INT = re.compile(r"^[+-]?\d+$")
 CSSRS_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q6_recent")
@@ -122,7 +123,7 @@ class AnswerSheet:
 
 
 class AdministrationForm(forms.Form):
-    administered_on = forms.DateField(label="Datum", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    administered_on = forms.DateField(label="Datum", widget=DateInput())
     sex = forms.ChoiceField(
         label="Geschlecht (für den AUDIT-C-Cut-off)", required=False,
         choices=[("", "aus den Stammdaten"), ("female", "weiblich"), ("male", "männlich"), ("diverse", "divers")],
@@ -163,7 +164,7 @@ class LinkForm(forms.Form):
 class ScheduleForm(forms.Form):
     instrument = forms.ChoiceField(label="Fragebogen", choices=instrument_choices())
     interval_days = forms.IntegerField(label="Alle … Tage", min_value=1, max_value=365, initial=28)
-    starts_on = forms.DateField(label="Erstmals fällig am", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    starts_on = forms.DateField(label="Erstmals fällig am", widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "schedule_%s")

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from documents import definitions, services
+from duktus.forms import DateInput
 
 
 def template_choices() -> list[tuple[str, str]]:
@@ -146,7 +147,7 @@ class GoalForm(forms.Form):
     baseline = forms.CharField(label="Ausgangslage", required=False, max_length=2000)
     target = forms.CharField(label="Zielzustand (erreichbar)", required=False, max_length=2000)
     relevance = forms.CharField(label="Bedeutung für die Patientin / den Patienten (relevant)", required=False, max_length=2000)
-    due = forms.DateField(label="Zieldatum (terminiert)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due = forms.DateField(label="Zieldatum (terminiert)", required=False, widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

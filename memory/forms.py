@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from duktus.forms import DateInput
 from memory.models import ATTAINMENT_RANGE, AttainmentScale, EntryType
 
 REVIEW_ACTIONS = {"confirm": "confirmed", "reject": "rejected", "outdated": "outdated", "reopen": "proposed", "restore": "confirmed"}
@@ -19,13 +20,13 @@ class EntryForm(forms.Form):
                            error_messages={"required": "Bitte einen Text eingeben.",
                                            "min_length": "Der Eintrag ist zu kurz (mindestens 3 Zeichen).",
                                            "max_length": "Der Eintrag ist zu lang (höchstens 2000 Zeichen)."})
-    date = forms.DateField(label="Datum", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    date = forms.DateField(label="Datum", required=False, widget=DateInput(),
                            error_messages={"invalid": "Bitte ein gültiges Datum eingeben."})
     goal_measure = forms.CharField(label="Messbar: Woran wird Erreichung erkannt?", required=False, max_length=2000)
     goal_baseline = forms.CharField(label="Ausgangslage", required=False, max_length=2000)
     goal_target = forms.CharField(label="Erreichbar: erwartetes Ergebnis", required=False, max_length=2000)
     goal_relevance = forms.CharField(label="Relevant: Bedeutung für die Person", required=False, max_length=2000)
-    goal_due = forms.DateField(label="Terminiert: bis", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    goal_due = forms.DateField(label="Terminiert: bis", required=False, widget=DateInput(),
                                error_messages={"invalid": "Bitte ein gültiges Datum eingeben."})
     attainment_scale = forms.ChoiceField(label="Skala der Zielerreichung", required=False,
                                          choices=[("", "–"), *AttainmentScale.choices])

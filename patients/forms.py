@@ -10,13 +10,13 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from duktus.forms import DateInput
 from patients import icd10gm
 from patients.models import Certainty, ConsentAction, ConsentGivenBy, ConsentPurpose, Gender, InsuranceType, Phase
 from patients.validators import kvnr_is_valid, normalize_kvnr
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()/\-]{6,25}$")
 PLZ_RE = re.compile(r"^[0-9]{5}$")
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _today() -> dt.date:
@@ -26,7 +26,7 @@ def _today() -> dt.date:
 class PatientForm(forms.Form):
     first_name = forms.CharField(label="Vorname", max_length=100)
     last_name = forms.CharField(label="Nachname", max_length=100)
-    birth_date = forms.DateField(label="Geburtsdatum", widget=DATE_WIDGET)
+    birth_date = forms.DateField(label="Geburtsdatum", widget=DateInput())
     gender = forms.ChoiceField(label="Geschlecht", choices=Gender.choices)
     street = forms.CharField(label="Straße und Hausnummer", max_length=200, required=False)
     postal_code = forms.CharField(label="PLZ", max_length=5, required=False)
@@ -37,8 +37,8 @@ class PatientForm(forms.Form):
     insurance_type = forms.ChoiceField(label="Versicherungsart", choices=InsuranceType.choices)
     insurer = forms.CharField(label="Krankenkasse / Versicherung", max_length=200, required=False)
     insurance_number = forms.CharField(label="Krankenversichertennummer", max_length=12, required=False, help_text="Buchstabe + 9 Ziffern, z. B. A123456780")
-    treatment_start = forms.DateField(label="Behandlungsbeginn", required=False, widget=DATE_WIDGET)
-    treatment_end = forms.DateField(label="Behandlungsende", required=False, widget=DATE_WIDGET)
+    treatment_start = forms.DateField(label="Behandlungsbeginn", required=False, widget=DateInput())
+    treatment_end = forms.DateField(label="Behandlungsende", required=False, widget=DateInput())
     is_minor = forms.BooleanField(label="Minderjährig", required=False)
     guardian_name = forms.CharField(label="Sorgeberechtigte/r", max_length=200, required=False)
     guardian_contact = forms.CharField(label="Kontakt der/des Sorgeberechtigten", max_length=200, required=False)
@@ -131,7 +131,7 @@ class DiagnosisForm(forms.Form):
     )
     certainty = forms.ChoiceField(label="Diagnosesicherheit", choices=Certainty.choices, initial="G")
     is_primary = forms.BooleanField(label="Hauptdiagnose", required=False)
-    diagnosed_on = forms.DateField(label="Gestellt am", widget=DATE_WIDGET, initial=_today)
+    diagnosed_on = forms.DateField(label="Gestellt am", widget=DateInput(), initial=_today)
     note = forms.CharField(label="Anmerkung", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_icd_code(self) -> str:
@@ -153,7 +153,7 @@ class DiagnosisForm(forms.Form):
 class ConsentForm(forms.Form):
     purpose = forms.ChoiceField(label="Zweck", choices=ConsentPurpose.choices)
     action = forms.ChoiceField(label="Erklärung", choices=ConsentAction.choices)
-    effective_on = forms.DateField(label="Datum der Erklärung", widget=DATE_WIDGET, initial=_today)
+    effective_on = forms.DateField(label="Datum der Erklärung", widget=DateInput(), initial=_today)
     given_by = forms.ChoiceField(label="Erklärt von", choices=ConsentGivenBy.choices)
     note = forms.CharField(label="Anmerkung", required=False, max_length=500)
 
@@ -167,7 +167,7 @@ class ConsentForm(forms.Form):
 class ApprovalForm(forms.Form):
     phase = forms.ChoiceField(label="Phase", choices=Phase.choices)
     approved_sessions = forms.IntegerField(label="Bewilligte Sitzungen", min_value=1, max_value=300)
-    approved_on = forms.DateField(label="Bewilligt am", widget=DATE_WIDGET)
+    approved_on = forms.DateField(label="Bewilligt am", widget=DateInput())
     sessions_used = forms.IntegerField(label="Davon bereits durchgeführt", min_value=0, initial=0)
 
     def clean(self) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from duktus.forms import DateInput
 from sessions.models import AIRequest, Setting
 
 MAX_NOTE = 100_000
 
 
 class SessionForm(forms.Form):
-    date = forms.DateField(label="Datum", widget=forms.DateInput(attrs={"type": "date"}),
+    date = forms.DateField(label="Datum", widget=DateInput(),
                            error_messages={"required": "Bitte ein Datum angeben.", "invalid": "Bitte ein gültiges Datum angeben."})
     duration_minutes = forms.IntegerField(label="Dauer (Minuten)", min_value=5, max_value=300, initial=50,
                                           error_messages={"min_value": "Mindestens 5 Minuten.", "max_value": "Höchstens 300 Minuten.",

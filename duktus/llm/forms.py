@@ -5,12 +5,14 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from duktus.forms import DateInput
+
 
 class AISettingsForm(forms.Form):
     enabled = forms.BooleanField(label="KI-Funktionen für die Praxis einschalten", required=False)
     provider = forms.CharField(label="Anbieter (Auftragsverarbeiter)", max_length=200, required=False)
     avv_signed_on = forms.DateField(label="AVV nach Art. 28 DSGVO unterzeichnet am", required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+                                    widget=DateInput())
 
     def clean(self) -> dict:
         data = super().clean()
