@@ -40,10 +40,12 @@ def _therapist_from(request: HttpRequest, form: PatientForm) -> Any:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @practice_view()
 def patient_list(request: HttpRequest) -> HttpResponse:
-    search = ICDSearchForm(request.GET)
+    # The name search is a POST: a name in a query string ends up in access logs, browser history
+    # and Referer headers. A search changes nothing, so it renders instead of redirecting.
+    search = ICDSearchForm(request.POST if request.method == "POST" else None)
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     too_short = bool(query) and len(query.replace(" ", "")) < 2
     patients = [] if too_short else queries.patient_rows(request.membership, query)  # type: ignore[attr-defined]

@@ -21,8 +21,8 @@ class PatientEditTestCase(BaseTestCase):
         self.assertRedirects(r, reverse("patients:detail", args=[self.patient.code]))
         p = self.reload()
         self.assertEqual((p.last_name, p.city), ("Berger-Lang", "Potsdam"))
-        self.assertEqual(self.client.get(reverse("patients:list"), {"q": "Lang"}).status_code, 200)
-        self.assertContains(self.client.get(reverse("patients:list"), {"q": "Lang"}), "Berger-Lang")
+        self.assertEqual(self.client.post(reverse("patients:list"), {"q": "Lang"}).status_code, 200)
+        self.assertContains(self.client.post(reverse("patients:list"), {"q": "Lang"}), "Berger-Lang")
 
     def test_get_prefills(self) -> None:
         r = self.client.get(self.url)

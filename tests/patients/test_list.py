@@ -15,8 +15,9 @@ class PatientListTestCase(BaseTestCase):
         self.assertContains(r, "Berger, Anna")
         self.assertContains(r, self.patient.pseudonym)
 
-    def test_it_rejects_post(self) -> None:
-        self.assertEqual(self.client.post(self.url).status_code, 405)
+    def test_it_rejects_other_methods(self) -> None:
+        self.assertEqual(self.client.put(self.url).status_code, 405)
+        self.assertEqual(self.client.delete(self.url).status_code, 405)
 
     def test_it_requires_login(self) -> None:
         self.client.logout()
@@ -45,18 +46,27 @@ class PatientListTestCase(BaseTestCase):
     def test_it_searches_by_blind_index(self) -> None:
         make_patient(self.practice, therapist=self.alice, first_name="Jürgen", last_name="Müller")
         for q in ("Mül", "mueller", "muller", "jürgen müller", "JÜRG"):
-            r = self.client.get(self.url, {"q": q})
+            r = self.client.post(self.url, {"q": q})
             self.assertContains(r, "Müller, Jürgen", msg_prefix=q)
             self.assertNotContains(r, "Berger, Anna", msg_prefix=q)
-        r = self.client.get(self.url, {"q": "Schmidt"})
+        r = self.client.post(self.url, {"q": "Schmidt"})
         self.assertContains(r, "Keine Treffer")
 
     def test_one_character_query_asks_for_more(self) -> None:
-        r = self.client.get(self.url, {"q": "B"})
+        r = self.client.post(self.url, {"q": "B"})
         self.assertContains(r, "mindestens 2 Zeichen")
+        self.assertNotContains(r, "Keine Treffer")
+
+    def test_it_never_takes_a_name_from_the_url(self) -> None:
+        # Names in query strings land in access logs and browser history: search is POST only.
+        make_patient(self.practice, therapist=self.alice, first_name="Jürgen", last_name="Müller")
+        r = self.client.get(self.url, {"q": "Müller"})
+        self.assertContains(r, "Berger, Anna")  # the unfiltered list
+        self.assertContains(r, 'hx-post="/patienten/"')
+        self.assertNotContains(r, 'hx-get="/patienten/"')
 
     def test_htmx_renders_results_partial(self) -> None:
-        r = self.client.get(self.url, {"q": "Ber"}, headers={"HX-Request": "true"})
+        r = self.client.post(self.url, {"q": "Ber"}, headers={"HX-Request": "true"})
         html = r.content.decode()
         self.assertTrue(html.strip().startswith('<div id="results">'))
         self.assertIn("Berger, Anna", html)
