@@ -162,9 +162,9 @@ _PHQ_D_SOURCE = (
 )
 _YES_NO = (Option(0, "Nein"), Option(1, "Ja"))
 _PENDING_NOTE = (
-    "Einbettung erlaubt, offizieller deutscher Wortlaut aber noch nicht übernommen: "
-    "Itemtexte aus dem offiziellen Formular kopieren (nicht abtippen) oder per "
-    "load_licensed_form laden."
+    "Elektronische Nutzung erlaubt, der offizielle deutsche Wortlaut ist aber noch nicht "
+    "hinterlegt: Bitte die Itemtexte des offiziellen Formulars unter „Fragebögen → Lizenzen“ "
+    "als Datei hochladen. Bis dahin werden die Werte vom Papierbogen übernommen."
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -23,8 +24,10 @@ def ai_settings(request: HttpRequest) -> HttpResponse:
             if d["enabled"]:
                 services.enable_for_practice(practice=practice, user=request.user, provider=d["provider"].strip(),
                                              avv_signed_on=d["avv_signed_on"], request=request)
+                messages.success(request, "Die KI-Funktionen sind für die Praxis eingeschaltet.")
             else:
                 services.disable_for_practice(practice=practice, user=request.user, request=request)
+                messages.success(request, "Die KI-Funktionen sind ausgeschaltet. Anbieter und AVV-Datum bleiben gespeichert.")
             return redirect("llm:settings")
         return render(request, "llm/settings.html", {"form": form, "current": current}, status=422)
     initial = {"enabled": bool(current and current.enabled), "provider": current.provider if current else "",

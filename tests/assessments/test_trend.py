@@ -73,6 +73,7 @@ class TrendTestCase(BaseTestCase):
         self.assertContains(r, "2 – An mehr als der Hälfte der Tage")
         (chart,) = svgs(r.content.decode())
         self.assertEqual(len(by_class(chart, "flag-ring")), 1)
+        self.assertContains(r, "(+ = besser)")  # a drop from 19 to 5 is shown as +14: say which way is good
 
     def test_empty_series(self) -> None:
         self.assertContains(self.client.get(self.url("gad7")), "Noch keine Messungen")

@@ -21,11 +21,18 @@ class AISettingsViewTestCase(BaseTestCase):
         self.assertTrue(ai.enabled)
         self.assertEqual((ai.provider, str(ai.avv_signed_on), ai.enabled_by), ("IONOS AI Model Hub", "2026-01-02", self.olga))
         self.assertTrue(AuditEntry.objects.filter(action="llm.enabled").exists())
+        r = self.client.get(URL)
+        # The stored date comes back in the ISO form <input type="date"> needs, so saving the form
+        # again keeps it (with the German format the browser shows an empty field).
+        self.assertContains(r, 'value="2026-01-02"')
 
     def test_it_switches_off(self) -> None:
         self.client.post(URL, {"enabled": "on", "provider": "IONOS", "avv_signed_on": "2026-01-02"})
-        self.client.post(URL, {"provider": "IONOS"})
-        self.assertFalse(PracticeAISettings.objects.get(practice=self.practice).enabled)
+        r = self.client.post(URL, {"provider": "IONOS"}, follow=True)
+        self.assertContains(r, "Die KI-Funktionen sind ausgeschaltet.")
+        ai = PracticeAISettings.objects.get(practice=self.practice)
+        self.assertFalse(ai.enabled)
+        self.assertEqual(str(ai.avv_signed_on), "2026-01-02")
 
     def test_it_requires_avv_date(self) -> None:
         r = self.client.post(URL, {"enabled": "on", "provider": "IONOS"})
