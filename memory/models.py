@@ -93,6 +93,20 @@ class ExtractionRun(models.Model):
     def __str__(self) -> str:
         return f"ExtractionRun {self.code}"
 
+    ERROR_LABELS = {
+        "malformed_json": "Die Antwort des KI-Modells war kein gültiges JSON.",
+        "schema": "Die Antwort des KI-Modells passte nicht zum erwarteten Format.",
+        "empty": "Das KI-Modell hat keine Antwort geliefert.",
+        "unavailable": "Das KI-Modell war nicht erreichbar.",
+        "refused": "Nicht gesendet: KI nicht eingerichtet, für die Praxis nicht freigeschaltet oder keine Einwilligung.",
+        "blocked": "Nicht gesendet: Der Leck-Schutz hat ein identifizierendes Merkmal gefunden.",
+        "warning": "Nicht gesendet: Der Text enthält möglicherweise einen Namen. Bitte prüfen.",
+    }
+
+    @property
+    def error_label(self) -> str:
+        return self.ERROR_LABELS.get(self.error_kind, "Unbekannter Fehler beim KI-Aufruf.")
+
 
 class MemoryEntry(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

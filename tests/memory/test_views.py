@@ -353,7 +353,7 @@ class RunRetryTestCase(MemoryViewTestCase):
 
     def test_it_works(self) -> None:
         self.assertEqual((self.run.status, self.run.error_kind), ("failed", "refused"))
-        self.assertContains(self.client.get(reverse("memory:section", args=[self.patient.code]), headers=HX), "fehlgeschlagen (refused)")
+        self.assertContains(self.client.get(reverse("memory:section", args=[self.patient.code]), headers=HX), "fehlgeschlagen: Nicht gesendet: KI nicht eingerichtet")
         with self.captureOnCommitCallbacks(execute=True):
             r = self.client.post(self.url(), headers=HX)
         self.assertEqual(r.status_code, 200)
