@@ -544,10 +544,7 @@ class Anonymizer:
             mapping.generalized.pop(gen, None)
         by_pos = {s: orig for s, _e, _g, orig in generated}
         for gen in {g for _s, _e, g, _o in generated}:
-            originals = []
-            for m in re.finditer(rf"(?<!\d){re.escape(gen)}(?!\d)", result):
-                originals.append(by_pos.get(m.start(), gen))
-            mapping.generalized[gen] = originals
+            mapping.generalized[gen] = [by_pos.get(p, gen) for p in _standalone(result, gen)]
 
     # ------------------------------------------------------------------
     def restore(self, text: str, mapping: Mapping) -> str:
@@ -606,6 +603,25 @@ class Anonymizer:
                 out.append(e)
                 last_end = e.end
         return out
+
+
+def _standalone(text: str, literal: str) -> list[int]:
+    """Start offsets of re.finditer(rf"(?<!\\d){re.escape(literal)}(?!\\d)", text), by str.find."""
+    out: list[int] = []
+    n = len(literal)
+    if not n:
+        return [m.start() for m in re.finditer(rf"(?<!\d){re.escape(literal)}(?!\d)", text)]
+    p = text.find(literal)
+    while p != -1:
+        if (p == 0 or not _DIGIT.match(text, p - 1)) and not _DIGIT.match(text, p + n):
+            out.append(p)
+            p = text.find(literal, p + n)
+        else:
+            p = text.find(literal, p + 1)
+    return out
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def _yields_to(known: Entity, found: Entity) -> bool:
