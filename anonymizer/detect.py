@@ -938,6 +938,10 @@ SPEAKER_BEFORE = re.compile(
 )
 _SALUTATION_HINTS = ("iebe", "allo", "Hi ", "hi ", "ervus", "oin ", "Hey ", "hey ")
 BIRTH_NAME_CUE = re.compile(r"\*[ \t]*\d|geb\.|geboren[ \t]+am")
+# Scanned over the whole text: skip straight to the characters a match can begin with.
+AUTHOR_CUE, SALUTATION, CLUB, EMPLOYER_CUE, INSURERS, UNI_PLACE, WARD_NAME = (
+    P.starting_with(rx) for rx in (AUTHOR_CUE, SALUTATION, CLUB, EMPLOYER_CUE, INSURERS, UNI_PLACE, WARD_NAME)
+)
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from re import _constants as _C
+from re import _parser as _P
 
 MONTHS = (
     "Januar|Jänner|Februar|Feber|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|"
@@ -354,3 +356,74 @@ AGE_PERSON_NOUNS = {
     "großmutter",
     "großvater",
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# A regex that opens with a lookbehind, \b or a branch of words makes the engine try every
+# position of the text.  starting_with() prefixes the same regex with a lookahead for the
+# characters any match must begin with ("(?=[vd \t:])(?:...)"), derived from the parsed pattern
+# itself -- so the set can never miss an alternative added later -- and a cheap test skips the
+# other positions.  Matches are unchanged; a pattern whose first characters cannot be derived
+# (a negated class, a match that can be empty, ...) is returned as it is.
+_CATEGORY_CLASSES = {_C.CATEGORY_DIGIT: r"\d", _C.CATEGORY_WORD: r"\w", _C.CATEGORY_SPACE: r"\s"}
+
+
+def _first_chars(items: list, i: int = 0) -> tuple[set[str], bool] | None:  # type: ignore[type-arg]
+    """(class members a match of items[i:] can begin with, whether it can be empty)."""
+    out: set[str] = set()
+    for op, av in items[i:]:
+        if op in (_C.AT, _C.ASSERT, _C.ASSERT_NOT):
+            continue  # zero-width: the next element consumes the first character
+        if op is _C.LITERAL:
+            first, nullable = {re.escape(chr(av))}, False
+        elif op is _C.IN:
+            first, nullable = set(), False
+            for o, a in av:
+                if o is _C.LITERAL:
+                    first.add(re.escape(chr(a)))
+                elif o is _C.RANGE:
+                    first.add(re.escape(chr(a[0])) + "-" + re.escape(chr(a[1])))
+                elif o is _C.CATEGORY and a in _CATEGORY_CLASSES:
+                    first.add(_CATEGORY_CLASSES[a])
+                else:
+                    return None
+        elif op is _C.BRANCH:
+            first, nullable = set(), False
+            for alt in av[1]:
+                sub = _first_chars(alt.data)
+                if sub is None:
+                    return None
+                first |= sub[0]
+                nullable = nullable or sub[1]
+        elif op is _C.SUBPATTERN:
+            if av[1] or av[2]:
+                return None  # scoped inline flags
+            sub = _first_chars(av[3].data)
+            if sub is None:
+                return None
+            first, nullable = sub
+        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+            sub = _first_chars(av[2].data)
+            if sub is None:
+                return None
+            first, nullable = sub[0], av[0] == 0 or sub[1]
+        else:
+            return None
+        out |= first
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def starting_with(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """The same regex with a leading lookahead for its possible first characters (see above)."""
+    if rx.flags & (re.IGNORECASE | re.VERBOSE):
+        return rx
+    first = _first_chars(_P.parse(rx.pattern, rx.flags).data)
+    if first is None or first[1] or not first[0]:
+        return rx
+    return re.compile("(?=[" + "".join(sorted(first[0])) + "])(?:" + rx.pattern + ")", rx.flags)
+
+
+SOCIAL_CUE = starting_with(SOCIAL_CUE)
+GENERIC_NUMBER_CUE = starting_with(GENERIC_NUMBER_CUE)
