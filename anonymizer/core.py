@@ -585,7 +585,7 @@ class Anonymizer:
                     for m in self._known_finditer(rx, text, starts):
                         if not inside_ph(m.start(), m.end()):
                             risks.append(Entity(m.start(), m.end(), label, m.group(), "block", "known"))
-        for e in self.detector.detect(text, {}):
+        for e in self.detector.detect(text, {}, leak_only=True):
             if inside_ph(e.start, e.end):
                 continue
             if e.label in ("EMAIL", "PHONE", "DATE_BIRTH") or (

@@ -1029,7 +1029,14 @@ class Detector:
         self.extra_ner = None  # optional spaCy pipeline (see Anonymizer)
 
     # ------------------------------------------------------------------
-    def detect(self, text: str, person_keys: dict[str, str] | None = None) -> list[Entity]:
+    def detect(self, text: str, person_keys: dict[str, str] | None = None, leak_only: bool = False) -> list[Entity]:
+        """Entities in `text`, non-overlapping, sorted by offset.
+
+        leak_only (the leak guard): skip the candidates of priority 9 and lower -- places,
+        professions, later mentions of a name, spaCy.  _resolve() takes candidates in priority
+        order, so these can never push out one of priority 1-8; every entity of priority 1-8
+        (hard identifiers, birth dates, cued and name-list persons, organizations) is the same.
+        """
         cands: list[tuple[int, int, int, str, str]] = []  # (prio, start, end, label, source)
         # "İ" lower-cases to two code points; map it so gazetteer lookups work ("İstanbul").
         plain = text.replace("İ", "I") if "İ" in text else text  # same length, same offsets
@@ -1037,9 +1044,9 @@ class Detector:
         # Dictation without any capitals switches the name and organization rules to lower case.
         lower_mode = len(words) >= 4 and sum(1 for w in words if w[2][0].isupper()) < 0.05 * len(words)
         self._regex(text, cands, words)
-        self._names(text, words, cands, person_keys or {}, lower_mode)
-        self._places_orgs(text, words, cands, lower_mode)
-        if self.extra_ner is not None:
+        self._names(text, words, cands, person_keys or {}, lower_mode, coref=not leak_only)
+        self._places_orgs(text, words, cands, lower_mode, places=not leak_only)
+        if self.extra_ner is not None and not leak_only:
             for ent in self.extra_ner(text).ents:
                 label = _SPACY_LABELS.get(ent.label_)
                 if label and not self.r.is_plain_word(ent.text):
@@ -1325,6 +1332,7 @@ class Detector:
         c: list[tuple[int, int, int, str, str]],
         person_keys: dict[str, str],
         lower_mode: bool = False,
+        coref: bool = True,
     ) -> None:
         r = self.r
         n = len(words)
@@ -1747,6 +1755,8 @@ class Detector:
         for ss, ee, src in spans:
             c.append((7 if src == "strong" else 8, ss, ee, "PERSON", src))
         # Coreference: later mentions of detected or known name tokens.
+        if not coref:
+            return
         keys: dict[str, bool] = {k: True for k in person_keys}
         for t in found_tokens:
             strong_key = t in multi_tokens
@@ -1858,10 +1868,12 @@ class Detector:
         words: list[tuple[int, int, str]],
         c: list[tuple[int, int, int, str, str]],
         lower_mode: bool = False,
+        places: bool = True,
     ) -> None:
+        """Organizations; with `places` also places (priority 10) and professions (11)."""
         r = self.r
         n = len(words)
-        i = 0
+        i = 0 if places else n
         while i < n:
             s, e, w = words[i]
             if w[0].isupper():
@@ -1897,7 +1909,7 @@ class Detector:
                     if head in r.places and rest[:1] and w[len(head) + 1].isupper() and not r.is_plain_word(head):
                         c.append((10, s, e, "LOCATION", "gazetteer"))
             i += 1
-        for m in P_PLACE_CUE_ITER(text):
+        for m in P_PLACE_CUE_ITER(text) if places else ():
             s, e = m.start("place"), m.end("place")
             place = m.group("place")
             first = place.split()[0]
@@ -1919,7 +1931,7 @@ class Detector:
             if first.isupper() and len(first) <= 4:
                 continue
             c.append((10, s, s + len(first), "LOCATION", "cue"))
-        for m in DATELINE.finditer(text):
+        for m in DATELINE.finditer(text) if places else ():
             place = m.group("place")
             first = place.split()[0]
             # "Neustadt, den 12.03.2025" -- a letter's place-and-date line.  Only clinical
@@ -2128,10 +2140,10 @@ class Detector:
                 continue
             c.append((7, m.start("org"), m.start("org") + len(org), "ORGANIZATION", "cue"))
         # Professions (masked at level thorough only).
-        for s, e, w in words:
+        for s, e, w in words if places else ():
             if w[0].isupper() and w.lower() in r.professions and not r.is_lexicon(w):
                 c.append((11, s, e, "PROFESSION", "gazetteer"))
-        for m in PROFESSION_CUE.finditer(text):
+        for m in PROFESSION_CUE.finditer(text) if places else ():
             c.append((11, m.start("prof"), m.end("prof"), "PROFESSION", "cue"))
 
     @staticmethod
