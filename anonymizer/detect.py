@@ -1109,7 +1109,7 @@ class Detector:
                 add((4, m.start(), m.end(), "ID", "cue"))
         for m in P.CASE_NUMBER.finditer(text):
             add((4, m.start(), m.end(), "ID", "number"))
-        for m in P.PHONE_UNTER.finditer(text):
+        for m in _matches_after(P.PHONE_UNTER, text, "unter "):  # its lookbehind: "unter "
             if sum(ch.isdigit() for ch in m.group()) >= 7:
                 add((3, m.start(), m.end(), "PHONE", "cue"))
         for m in P.FILE_NUMBER.finditer(text):
@@ -2207,6 +2207,21 @@ class Detector:
             kept.append((s, e, label, src))
         kept.sort()
         return [Entity(s, e, label, text[s:e], source=src) for s, e, label, src in kept]
+
+
+def _matches_after(rx: re.Pattern[str], text: str, literal: str):  # type: ignore[no-untyped-def]
+    """Exactly rx.finditer(text) for a regex whose every match begins right after `literal`
+    (a lookbehind): tried only there, found with str.find."""
+    cur = 0
+    p = text.find(literal)
+    while p != -1:
+        q = p + len(literal)
+        if q >= cur:
+            m = rx.match(text, q)
+            if m is not None:
+                yield m
+                cur = m.end() if m.end() > q else q + 1
+        p = text.find(literal, p + 1)
 
 
 def _name_shaped(w: str) -> bool:
