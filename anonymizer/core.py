@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable
 from collections.abc import Mapping as TMapping
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ _ALIASES = {
     "ORG": "ORGANIZATION",
 }
 _INFLECT = ("'s", "’s", "ns", "en", "es", "s", "n")
+
+KNOWN_CACHE_SIZE = 2048  # seeded values whose compiled patterns are kept (see Anonymizer.__init__)
 
 _RESOURCES: Resources | None = None
 _RES_LOCK = threading.Lock()
@@ -231,8 +234,12 @@ class Anonymizer:
         self.labels = LEVELS[level]
         self.resources = _resources()
         self.detector = Detector(self.resources)
-        self._known_cache: dict[tuple[str, str], list[re.Pattern[str]]] = {}
+        # Compiled patterns of seeded identifiers (a name, a KVNR …): compiling one costs ~1 ms and
+        # the gateway reloads the mapping on every call. Bounded (least recently used first out) so a
+        # long-running worker does not keep every patient's identifiers for its whole life.
+        self._known_cache: OrderedDict[tuple[str, str], list[re.Pattern[str]]] = OrderedDict()
         self._known_first: dict[re.Pattern[str], re.Pattern[str] | _DigitHead | None] = {}
+        self._known_lock = threading.Lock()
         # Optional: a full spaCy German pipeline, if one happens to be installed,
         # adds its NER as the lowest-priority candidate source.  Never required.
         name = spacy_model if spacy_model is not None else os.environ.get("DUKTUS_ANONYMIZER_SPACY_MODEL", "")
@@ -318,9 +325,11 @@ class Anonymizer:
 
     def _known_patterns(self, label: str, value: str) -> list[re.Pattern[str]]:
         key = (label, value)
-        cached = self._known_cache.get(key)
-        if cached is not None:
-            return cached
+        with self._known_lock:
+            cached = self._known_cache.get(key)
+            if cached is not None:
+                self._known_cache.move_to_end(key)
+                return cached
         pats: list[str] = []
         value = value.strip()
         if label == "PHONE":
@@ -372,9 +381,14 @@ class Anonymizer:
                 sep = r"[\s]*" if label in ("ID", "EMAIL", "URL") else r"[\s,]*"
                 pats.append(r"(?<!\w)" + sep.join(parts) + r"(?!\w)")
         compiled = [re.compile(p, re.IGNORECASE) for p in pats]
-        self._known_cache[key] = compiled
-        for rx in compiled:
-            self._known_first.setdefault(rx, _first_atom(rx.pattern))
+        firsts = {rx: _first_atom(rx.pattern) for rx in compiled}
+        with self._known_lock:
+            self._known_cache[key] = compiled
+            self._known_first.update(firsts)
+            while len(self._known_cache) > KNOWN_CACHE_SIZE:
+                _, old = self._known_cache.popitem(last=False)
+                for rx in old:
+                    self._known_first.pop(rx, None)
         return compiled
 
     def _known_finditer(self, rx: re.Pattern[str], text: str, starts: _WordStarts):  # type: ignore[no-untyped-def]

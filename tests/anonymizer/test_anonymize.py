@@ -359,3 +359,20 @@ def test_family_members_with_one_surname_are_different_people(anon: Anonymizer, 
 def test_one_person_in_both_name_orders(anon: Anonymizer) -> None:
     result = anon.anonymize("Anna Maria Berger kam. Berger, Anna ist müde. Ihr Bruder Paul Berger auch.")
     assert result.text == "[PERSON_1] kam. [PERSON_1] ist müde. Ihr Bruder [PERSON_2] auch."
+
+
+def test_compiled_patterns_of_seeded_values_are_bounded() -> None:
+    # A worker serves many patients: their identifiers must not pile up in memory for its life.
+    from anonymizer import Anonymizer, Mapping
+    from anonymizer.core import KNOWN_CACHE_SIZE
+
+    anon = Anonymizer()
+    for i in range(KNOWN_CACHE_SIZE + 50):
+        mapping = Mapping()
+        mapping.add_known("ID", f"A{i:09d}")
+        anon.anonymize("Kein Treffer hier.", mapping)
+    assert len(anon._known_cache) <= KNOWN_CACHE_SIZE
+    assert ("ID", "A000000000") not in anon._known_cache
+    mapping = Mapping()
+    mapping.add_known("PERSON", "Henrike Wolkenstein")
+    assert anon.anonymize("Frau Wolkenstein kam.", mapping).text == "Frau [PERSON_1] kam."
