@@ -164,6 +164,9 @@ def erase(request: HttpRequest, code: Any) -> HttpResponse:
         if not form.is_valid():
             return _page(request, patient, status=422, force_form=form)
         force_reason = form.cleaned_data["reason"]
+    elif erasure.check_erasure(patient).allowed and request.POST.get("confirm") != "on":
+        # Erasure cannot be undone: one stray click must not do it.
+        return _page(request, patient, status=422, confirm_error="Bitte bestätigen Sie, dass alle Daten endgültig gelöscht werden sollen.")
     try:
         cert = erasure.erase(request=request, patient=patient, force_reason=force_reason)
     except erasure.ErasureRefused as exc:

@@ -92,6 +92,9 @@ class ErasureViewTestCase(IsolatedFilesMixin, BaseTestCase):
             self.client.post(reverse("privacy:export_start", args=[self.patient.code]))
         self.assertEqual(len(list(export.export_dir().glob("*.zip"))), 1)
         r = self.client.post(reverse("privacy:erase", args=[self.patient.code]))
+        self.assertContains(r, "Bitte bestätigen Sie", status_code=422)  # one stray click erases nothing
+        self.assertTrue(Patient.objects.filter(pk=self.patient.pk).exists())
+        r = self.client.post(reverse("privacy:erase", args=[self.patient.code]), {"confirm": "on"})
         self.assertEqual(list(export.export_dir().glob("*.zip")), [])
         self.assertEqual(r.status_code, 302)
         self.assertFalse(Patient.objects.filter(pk=self.patient.pk).exists())
