@@ -69,6 +69,12 @@ def main() -> None:
         settings.LLM_API_KEY, settings.LLM_BASE_URL = "bench", llm.base_url
         messages = [{"role": "system", "content": "Du bist ein klinischer Assistent."}, {"role": "user", "content": text}]
         conv = gateway.complete(patient=patient, role="dialog", messages=messages, override_warnings=True).conversation  # warm-up
+        # The first call of a conversation stores the organizations and streets it found; the next
+        # call seeds them as known values and compiles their patterns once per process (~1 ms each).
+        # Measure that call on its own, then the steady state of a conversation in progress.
+        t0 = time.perf_counter()
+        gateway.complete(patient=patient, role="dialog", messages=messages, conversation=conv, override_warnings=True)
+        first_seeded_ms = (time.perf_counter() - t0) * 1000
         anon = gateway.anonymizer()
         spent = [0.0]
         spent_cpu = [0.0]
@@ -100,6 +106,7 @@ def main() -> None:
             anonymizer_ms.append(spent[0] * 1000)
     q = statistics.quantiles
     rest = [o - a for o, a in zip(overhead, anonymizer_ms, strict=True)]
+    print(f"first call with newly seeded values (patterns compiled): {first_seeded_ms:.1f} ms total")
     print(f"gateway overhead, {RUNS} runs: p50 {statistics.median(overhead):.1f} ms, p95 {q(overhead, n=20)[18]:.1f} ms "
           f"(total p50 {statistics.median(total):.1f} ms; target p95 < 100 ms)")
     print(f"  of which anonymizer (anonymize + leak guard): p50 {statistics.median(anonymizer_ms):.1f} ms, "
