@@ -28,8 +28,11 @@ class SessionForm(forms.Form):
             (str(a.code), f"{a.get_phase_display()} ({a.sessions_used}/{a.approved_sessions})") for a in approvals]
         if not self.is_bound:
             self.initial.setdefault("date", timezone.localdate())
-            if approvals:
-                self.initial.setdefault("approval", str(list(approvals)[-1].code))
+            # Pre-select the newest Bewilligung that still has sessions left (a used-up one would
+            # only be refused on saving).
+            open_ones = [a for a in approvals if a.sessions_used < a.approved_sessions]
+            if open_ones:
+                self.initial.setdefault("approval", str(open_ones[-1].code))
 
     def clean_approval(self) -> Any:
         value = self.cleaned_data.get("approval")

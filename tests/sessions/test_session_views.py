@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
 from duktus.models import AuditEntry
 from patients import services as patient_services
@@ -30,6 +31,14 @@ class SessionCreateTestCase(BaseTestCase):
         session = TherapySession.objects.get()
         self.assertRedirects(r, reverse("sessions:detail", args=[session.code]))
         self.assertEqual((session.status, session.number, session.setting), ("running", 7, "einzel"))
+
+    def test_it_preselects_a_bewilligung_with_sessions_left(self) -> None:
+        used_up = patient_services.add_approval(patient=self.patient, phase="kzt2", approved_sessions=12,
+                                                approved_on=dt.date(2026, 2, 5), sessions_used=12)
+        html = self.client.get(self.url).content.decode()
+        self.assertIn(f'value="{self.approval.code}" selected', html)
+        self.assertNotIn(f'value="{used_up.code}" selected', html)
+        self.assertIn('value="' + timezone.localdate().isoformat() + '"', html)  # the date field is filled in
 
     def test_bad_input_is_422_and_nothing_saved(self) -> None:
         r = self.client.post(self.url, {**self.data, "duration_minutes": "2", "setting": "fantasie"})
