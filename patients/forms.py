@@ -121,6 +121,11 @@ class PatientForm(forms.Form):
 
 
 class DiagnosisForm(forms.Form):
+    # Own id prefix: the patient page shows this form next to the consent form (both have "note").
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "diagnosis_%s")
+        super().__init__(*args, **kwargs)
+
     icd_code = forms.CharField(
         label="ICD-10-GM-Code",
         max_length=10,
@@ -151,6 +156,10 @@ class DiagnosisForm(forms.Form):
 
 
 class ConsentForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "consent_%s")
+        super().__init__(*args, **kwargs)
+
     purpose = forms.ChoiceField(label="Zweck", choices=ConsentPurpose.choices)
     action = forms.ChoiceField(label="Erklärung", choices=ConsentAction.choices)
     effective_on = forms.DateField(label="Datum der Erklärung", widget=DateInput(), initial=_today)

@@ -63,3 +63,12 @@ class PatientDetailTestCase(BaseTestCase):
 
         self.login(make_user("nobody@example.org"))
         self.assertEqual(self.client.get(self.url()).status_code, 403)
+
+
+class DetailIdsTestCase(BaseTestCase):
+    def test_form_field_ids_are_unique(self) -> None:
+        import re
+
+        html = self.client.get(reverse("patients:detail", args=[self.patient.code])).content.decode()
+        ids = re.findall(r'\bid="([^"]+)"', html)
+        self.assertEqual(sorted({i for i in ids if ids.count(i) > 1}), [])
