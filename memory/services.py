@@ -102,17 +102,11 @@ def anonymize_for_embedding(patient: Any, texts: list[str]) -> list[str]:
     offline vector is made from this text: a lexical hash of "Henrike" could be tested for."""
     from anonymizer import Mapping
 
-    # gateway._known: the seeding rule the gateway uses for its own calls (full names only).
-    seed, _flat = gateway._known(patient)
+    # The seeding rule the gateway uses for its own calls (full names only); a fresh mapping per
+    # text, so placeholder numbers do not depend on what else is embedded in the same batch.
+    seed, _flat = gateway.known_seed(patient)
     anon = gateway.anonymizer()
-    out = []
-    for text in texts:
-        mapping = Mapping()
-        for label, values in seed.items():
-            for v in values:
-                mapping.add_known(label, v)
-        out.append(anon.anonymize(text, mapping).text)
-    return out
+    return [anon.anonymize(text, gateway.seed_mapping(Mapping(), seed)).text for text in texts]
 
 
 # The offline backend compares character n-grams, so function words and the phrasing of a

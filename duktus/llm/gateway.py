@@ -141,7 +141,7 @@ def refusal_reason(patient: Any) -> str | None:
     return _refusal_reason(patient)
 
 
-def _known(patient: Any) -> tuple[dict[str, list[str]], list[str]]:
+def known_seed(patient: Any) -> tuple[dict[str, list[str]], list[str]]:
     """Seed dict for the mapping and the flat list of strings for the leak guard."""
     ids = patient.known_identifiers()
     flat: list[str] = []
@@ -157,14 +157,19 @@ def _known(patient: Any) -> tuple[dict[str, list[str]], list[str]]:
     return ids, flat
 
 
+def seed_mapping(mapping: Any, seed: dict[str, list[str]]) -> Any:
+    """Add the patient's known identifiers (`known_seed`) to an anonymizer mapping; returns it."""
+    for label, values in seed.items():
+        for v in values:
+            mapping.add_known(label, v)
+    return mapping
+
+
 def _load_mapping(conversation: Any, seed: dict[str, list[str]]) -> Any:
     from anonymizer import Mapping
 
     data = conversation.mapping
-    mapping = Mapping.from_dict(data) if data else Mapping()
-    for label, values in seed.items():
-        for v in values:
-            mapping.add_known(label, v)
+    mapping = seed_mapping(Mapping.from_dict(data) if data else Mapping(), seed)
     # Organizations and streets masked earlier in this conversation stay masked even where the
     # detector misses them without a cue ("Bäckerei Sonnenschein" seen once after "bei der").
     # Only these labels: seeding every entry (~150 in a long session) tripled anonymize time, and
@@ -233,7 +238,7 @@ def complete(
     elif conversation.patient_id != patient.pk:
         raise ValueError("conversation belongs to another patient")
 
-    seed, flat = _known(patient)
+    seed, flat = known_seed(patient)
     anon = anonymizer()
     # The row lock serializes parallel calls of one conversation while placeholders are assigned
     # (not across the model call), so neither call loses the other's placeholders.
@@ -358,15 +363,13 @@ def embed(texts: list[str], *, patient: Any = None, user: Any = None) -> Embeddi
             raise GatewayRefused(reason)
         from anonymizer import Mapping
 
-        seed, flat = _known(patient)
-        mapping = Mapping()
-        for label, values in seed.items():
-            for v in values:
-                mapping.add_known(label, v)
+        seed, flat = known_seed(patient)
+        mapping = seed_mapping(Mapping(), seed)
         anon = anonymizer()
         inputs = [anon.anonymize(t, mapping).text for t in texts]
-        if any(e.severity == "block" for t in inputs for e in anon.residual_risk(t, known=flat)):
-            raise GatewayBlocked([e.label for t in inputs for e in anon.residual_risk(t, known=flat) if e.severity == "block"])
+        blocked = [e.label for t in inputs for e in anon.residual_risk(t, known=flat) if e.severity == "block"]
+        if blocked:
+            raise GatewayBlocked(blocked)
     try:
         resp = _client().embeddings.create(model=model, input=inputs)
         vectors = [list(d.embedding) for d in sorted(resp.data, key=lambda d: d.index)]
