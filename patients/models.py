@@ -36,6 +36,12 @@ class Gender(models.TextChoices):
     UNSPECIFIED = "unspecified", "ohne Angabe"
 
 
+def name_sort_key(last_name: str, first_name: str) -> tuple[str, str]:
+    """Sorting happens in Python after decryption: the DB sees only ciphertext (and the
+    embedded server collates in C order anyway). Umlauts sort with their base letter."""
+    return (crypto.normalize_name_token(last_name) or [""])[0], first_name.casefold()
+
+
 class Patient(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="patients")
@@ -103,9 +109,7 @@ class Patient(models.Model):
 
     @property
     def sort_key(self) -> tuple[str, str]:
-        # Sorting happens in Python after decryption (the DB sees only ciphertext, and the
-        # embedded server collates in C order anyway).
-        return (crypto.normalize_name_token(self.last_name or "") or [""])[0], (self.first_name or "").casefold()
+        return name_sort_key(self.last_name or "", self.first_name or "")
 
     @property
     def kbv_chiffre(self) -> str:

@@ -52,6 +52,17 @@ class EncryptedFieldTestCase(BaseTestCase):
         with self.assertRaises(crypto.DecryptionError):
             _ = d.icd_code
 
+    def test_open_columns_reads_values_list_rows_like_the_model(self) -> None:
+        row = Patient.objects.values_list("data_key__wrapped", "last_name_ct", "birth_date_ct", "guardian_name_ct").get(pk=self.patient.pk)
+        wrapped, *tokens = row
+        plain = crypto.open_columns(Patient, self.practice, wrapped, dict(zip(("last_name", "birth_date", "guardian_name"), tokens)))
+        self.assertEqual(plain, {"last_name": "Berger", "birth_date": dt.date(1981, 3, 15), "guardian_name": self.patient.guardian_name})
+        with self.assertRaises(crypto.DecryptionError):
+            crypto.open_columns(Patient, self.practice, None, {"last_name": tokens[0]})
+        # Another practice's key cannot unwrap this patient's data key.
+        with self.assertRaises(crypto.DecryptionError):
+            crypto.open_columns(Patient, self.practice_b, wrapped, {"last_name": tokens[0]})
+
     def test_pseudonym_is_stable_and_keyed(self) -> None:
         self.assertEqual(crypto.pseudonym(self.practice, self.patient.code), self.patient.pseudonym)
         self.assertNotEqual(crypto.pseudonym(self.practice_b, self.patient.code), self.patient.pseudonym)
