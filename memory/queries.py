@@ -108,7 +108,7 @@ def search_rows(patient: Any, vector: list[float], backend: str, *, k: int = 5,
     """The k entries nearest to `vector` and the number of entries not (yet) searchable with
     this backend, in one round trip.
 
-    An exact cosine scan over one patient's vectors of one backend (index on patient), filtered
+    An exact cosine scan over one patient's vectors of one backend (index on practice, patient, backend, status), filtered
     by the entry status kept on the vector row, then the k entries by key. Every table is
     filtered by practice *and* patient: an entry of another practice can never be returned,
     whatever its text. No ANN index: pgvector 0.6's filtered HNSW can return fewer than k rows,
