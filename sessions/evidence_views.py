@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from duktus import audit
 from duktus.models import CLINICAL_ROLES
@@ -16,10 +16,13 @@ CLINICAL = [r.value for r in CLINICAL_ROLES]
 RESULTS = 5
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
 def evidence_search(request: HttpRequest) -> HttpResponse:
-    form = EvidenceSearchForm(request.GET)
+    # The search is a POST, like the patient search: a question may name a patient, and a query
+    # string ends up in access logs, browser history and Referer headers. GET shows the empty form
+    # (it never reads ?q=); a search changes nothing, so the POST renders instead of redirecting.
+    form = EvidenceSearchForm(request.POST if request.method == "POST" else {})
     template = "sessions/evidence/search.html#results" if request.htmx else "sessions/evidence/search.html"  # type: ignore[attr-defined]
     if not form.is_valid():
         return render(request, template, {"form": form, "query": "", "result": None}, status=422)
