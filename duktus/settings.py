@@ -234,6 +234,18 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# --- Cache (rate-limit counters only: logins, patient links; never patient data) ----------------
+# The counters must be shared by every web process, or each process counts on its own and the
+# limits multiply. Local runs have one web process, so the in-process cache is correct there.
+CACHE_URL = envsecret("CACHE_URL")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": "duktus"}}
+elif PRODUCTION:
+    raise ImproperlyConfigured("CACHE_URL (Redis) is required in production: rate limits must span all web processes")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Celery (LLM calls, memory extraction, retention jobs) -------------------------------------
 CELERY_BROKER_URL = envsecret("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:

@@ -91,6 +91,7 @@ class DeployCheckTestCase(BaseTestCase):
             "DATABASE_URL": "postgresql://duktus:pw@127.0.0.1:5432/duktus",
             "DUKTUS_MASTER_KEY": "1:" + "A" * 43 + "=",
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "CACHE_URL": "redis://127.0.0.1:6379/1",
         }
         r = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -103,3 +104,14 @@ class DeployCheckTestCase(BaseTestCase):
         r = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("SECRET_KEY", r.stderr)
+
+    def test_production_requires_a_shared_cache_for_rate_limits(self) -> None:
+        import os
+
+        env = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+        env.update({"DUKTUS_ENV": "production", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "praxis.example.org",
+                    "DATABASE_URL": "postgresql://duktus:pw@127.0.0.1:5432/duktus", "DUKTUS_MASTER_KEY": "1:" + "A" * 43 + "=",
+                    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"})
+        r = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("CACHE_URL", r.stderr)
