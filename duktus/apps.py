@@ -4,10 +4,12 @@ import gc
 
 from django.apps import AppConfig
 
-# A patient list decrypts and builds ~1,500 model instances per request; with CPython's default
-# threshold (700 allocations) that triggers dozens of collections, and the older generations then
-# walk the whole Django/anonymizer heap. Measured on the 500-patient list (bench/): p95 252 → 135 ms
-# at an unchanged median. Cyclic garbage is rare in request code, so collecting less often is safe.
+# Request code allocates many short-lived container objects (the 500-patient list decrypts 2,000
+# values into row objects, the anonymizer builds thousands of candidate tuples). With CPython's
+# default threshold (700 allocations) that triggers dozens of collections per request, and the
+# older generations then walk the whole Django/anonymizer heap. Measured on the patient list when
+# it still built model instances (bench/): p95 252 → 135 ms at an unchanged median. Cyclic garbage
+# is rare in request code, so collecting less often is safe.
 GC_THRESHOLDS = (50_000, 20, 20)
 
 
