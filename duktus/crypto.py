@@ -537,7 +537,13 @@ class EncryptedTextField(EncryptedField):
     pass
 
 
+# Types for django-stubs (the model attribute is the plaintext, not the text column). Text
+# fields keep TextField's `str`; dates and JSON say what they hold. The ignores are how
+# django-stubs itself narrows these in subclasses (see its NullBooleanField).
 class EncryptedDateField(EncryptedField):
+    _pyi_private_set_type: dt.date | None  # type: ignore[assignment]
+    _pyi_private_get_type: dt.date | None  # type: ignore[assignment]
+
     def to_text(self, value: Any) -> str:
         return value.isoformat()
 
@@ -546,6 +552,9 @@ class EncryptedDateField(EncryptedField):
 
 
 class EncryptedJSONField(EncryptedField):
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_text(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
 

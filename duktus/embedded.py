@@ -70,7 +70,7 @@ def stop_postgres(var_dir: Path) -> None:
     pgdata = var_dir / "pg"
     if not (pgdata / "postmaster.pid").exists():
         return
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made per binary at import (setattr)
 
     user = "pgserver" if os.geteuid() == 0 else None
     try:

@@ -278,4 +278,7 @@ class LLMCall(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     def encryption_fernet(self) -> Any:
+        # Calls refused before a conversation existed carry no encrypted content.
+        if self.conversation is None:
+            raise ValueError("LLMCall without a conversation has no data key")
         return self.conversation.patient.encryption_fernet()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, overload
 from urllib.parse import unquote, urlparse
 
 from celery.schedules import crontab
@@ -18,6 +20,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None = None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
@@ -64,7 +70,7 @@ VAR_DIR = Path(env("DUKTUS_VAR_DIR", str(BASE_DIR / "var")))
 KEY_DIR = VAR_DIR / "keys"
 
 
-def _local_secret_file(name: str, make: callable) -> str:  # type: ignore[valid-type]
+def _local_secret_file(name: str, make: Callable[[], str]) -> str:
     """Local mode only: a secret generated once into var/keys/ with mode 0600."""
     KEY_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = KEY_DIR / name
@@ -309,7 +315,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # --- Logging: never decrypted values (see README "Privacy rules") ---------------------------------
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},

@@ -15,7 +15,7 @@ class AISettingsForm(forms.Form):
                                     widget=DateInput())
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("enabled"):
             if not (data.get("provider") or "").strip():
                 self.add_error("provider", "Bitte den Anbieter angeben.")

@@ -21,6 +21,7 @@ def export_llm_calls(patient: Any) -> list[dict[str, Any]]:
     actually sent to the model provider (anonymized: Art. 15(1)(c) recipients)."""
     rows = []
     for c in LLMCall.objects.filter(conversation__patient=patient).select_related("conversation").order_by("created", "id"):
+        assert c.conversation is not None  # filtered on conversation__patient
         c.conversation.patient = patient  # share the unwrapped data key
         rows.append({"at": c.created.isoformat(), "role": c.role, "model": c.model, "status": c.get_status_display(),
                      "sent_anonymized": _sent_text(c), "answer": c.restored_text or ""})
