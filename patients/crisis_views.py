@@ -34,7 +34,7 @@ class CrisisDocumentForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if CrisisAction.NO_ACTION in (data.get("actions") or []) and not (data.get("note") or "").strip():
             self.add_error("note", "Für „Kein Handlungsbedarf“ ist eine Begründung erforderlich.")
         return data
@@ -61,7 +61,7 @@ class SafetyPlanForm(forms.Form):
                                         help_text="Wie gefährliche Mittel (Medikamente, Waffen …) außer Reichweite kommen.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not any((data.get(f) or "").strip() for f in SafetyPlan.FIELDS):
             raise forms.ValidationError("Bitte mindestens einen Abschnitt ausfüllen.")
         return data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse_lazy
@@ -50,7 +50,8 @@ class PatientForm(forms.Form):
         if therapists is None:
             del self.fields["therapist"]
         else:
-            self.fields["therapist"].choices = [("", "– nicht zugewiesen –"), *therapists]
+            # fields is typed dict[str, Field]; "therapist" is the ChoiceField declared above.
+            cast(forms.ChoiceField, self.fields["therapist"]).choices = [("", "– nicht zugewiesen –"), *therapists]
         for name in ("first_name", "last_name", "birth_date"):
             self.fields[name].error_messages["required"] = "Dieses Feld ist erforderlich."
         self.fields["birth_date"].error_messages["invalid"] = "Bitte ein gültiges Datum eingeben."
@@ -90,7 +91,7 @@ class PatientForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("insurance_type") == InsuranceType.GKV and not data.get("insurance_number") and "insurance_number" not in self.errors:
             self.add_error("insurance_number", "Für gesetzlich Versicherte ist die Krankenversichertennummer erforderlich.")
         if data.get("insurance_type") == InsuranceType.GKV and not data.get("insurer"):
@@ -180,7 +181,7 @@ class ApprovalForm(forms.Form):
     sessions_used = forms.IntegerField(label="Davon bereits durchgeführt", min_value=0, initial=0)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("approved_sessions") is not None and (data.get("sessions_used") or 0) > data["approved_sessions"]:
             self.add_error("sessions_used", "Es können nicht mehr Sitzungen durchgeführt als bewilligt sein.")
         return data

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.urls import reverse
 
@@ -60,7 +60,8 @@ def patient_rows(membership: Any, query: str = "") -> list[PatientRow]:
         if not terms:
             return []
         qs = qs.filter(name_index__contains=terms)
-    attnames = [Patient._meta.get_field(name).attname for name in _ROW_SECRETS]
+    # get_field is typed Field | ForeignObjectRel; these names are the model's own encrypted fields.
+    attnames = [cast(crypto.EncryptedField, Patient._meta.get_field(name)).attname for name in _ROW_SECRETS]
     # One reverse() for the whole list: URLs differ only in the UUID.
     marker = "00000000-0000-0000-0000-000000000000"
     pattern = reverse("patients:detail", kwargs={"code": marker})

@@ -56,10 +56,13 @@ def add_diagnosis(
         if is_primary:
             patient.diagnoses.filter(is_primary=True, ended_on__isnull=True).update(is_primary=False)
         diagnosis = Diagnosis(
-            patient=patient, icd_code=icd_code, icd_version=icd_version, certainty=certainty,
-            is_primary=is_primary, diagnosed_on=diagnosed_on, note=note,
+            patient=patient, icd_version=icd_version, is_primary=is_primary, diagnosed_on=diagnosed_on,
             created_by=getattr(request, "user", None),
         )
+        # Encrypted values are set as attributes (the model's constructor only knows their _ct columns).
+        diagnosis.icd_code = icd_code
+        diagnosis.certainty = certainty
+        diagnosis.note = note
         diagnosis.save()
         audit.record(request, "diagnosis.create", patient=patient, obj=diagnosis)
     return diagnosis
@@ -78,8 +81,9 @@ def record_consent(
     with transaction.atomic():
         record = ConsentRecord(
             patient=patient, purpose=purpose, action=action, effective_on=effective_on,
-            given_by=given_by, note=note, recorded_by=getattr(request, "user", None),
+            given_by=given_by, recorded_by=getattr(request, "user", None),
         )
+        record.note = note  # encrypted: an attribute, not a constructor argument
         record.save()
         audit.record(request, f"consent.{action}", patient=patient, obj=record, detail=purpose)
     return record

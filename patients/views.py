@@ -17,7 +17,7 @@ from duktus.tenancy import practice_view
 from patients import icd10gm, queries, services
 from patients.access import get_child_for_user, get_patient_for_user
 from patients.forms import ApprovalForm, ConsentForm, DiagnosisForm, ICDSearchForm, PatientForm, SessionsUsedForm
-from patients.models import Approval, Diagnosis
+from patients.models import Approval, ConsentRecord, Diagnosis
 
 CLINICAL = [r.value for r in CLINICAL_ROLES]
 
@@ -92,7 +92,8 @@ def patient_detail(request: HttpRequest, code: Any) -> HttpResponse:
     if clinical:
         diagnoses = list(patient.diagnoses.all())
         consents = list(patient.consents.select_related("recorded_by").all())
-        for row in (*diagnoses, *consents):
+        rows: tuple[Diagnosis | ConsentRecord, ...] = (*diagnoses, *consents)
+        for row in rows:
             row.patient = patient
         context.update(
             diagnoses=diagnoses,

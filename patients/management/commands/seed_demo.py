@@ -68,7 +68,7 @@ class Command(BaseCommand):
         for p in Patient.objects.filter(practice=practice).select_related("data_key").order_by("id"):
             p.practice = practice
             patients.append({"code": str(p.code), "pseudonym": p.pseudonym, "first_name": p.first_name, "last_name": p.last_name,
-                             "birth_date": p.birth_date.isoformat(), "insurance_number": p.insurance_number})
+                             "birth_date": p.birth_date.isoformat() if p.birth_date else None, "insurance_number": p.insurance_number})
         if options["json"]:
             self.stdout.write(json.dumps({"practice": practice.name, "users": logins, "patients": patients}, ensure_ascii=False, indent=2))
             return
