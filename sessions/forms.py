@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -21,10 +22,11 @@ class SessionForm(forms.Form):
                                 error_messages={"invalid_choice": "Bitte ein Setting auswählen."})
     approval = forms.ChoiceField(label="Bewilligung (Kontingent)", required=False)
 
-    def __init__(self, *args: Any, approvals: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, approvals: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._approvals = {str(a.code): a for a in approvals}
-        self.fields["approval"].choices = [("", "keine")] + [
+        # fields is typed dict[str, Field]; "approval" is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["approval"]).choices = [("", "keine")] + [
             (str(a.code), f"{a.get_phase_display()} ({a.sessions_used}/{a.approved_sessions})") for a in approvals]
         if not self.is_bound:
             self.initial.setdefault("date", timezone.localdate())
@@ -72,7 +74,7 @@ class DecisionForm(forms.Form):
     text = forms.CharField(required=False, max_length=20_000, strip=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("decision") == AIRequest.Decision.EDITED and not (data.get("text") or "").strip():
             self.add_error("text", "Der bearbeitete Text ist leer.")
         return data

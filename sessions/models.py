@@ -77,7 +77,7 @@ class TherapySession(models.Model):
     @property
     def contingent_label(self) -> str:
         """"7/24" when the session counts against a Bewilligung, else ""."""
-        if self.approval_id and self.number:
+        if self.number and self.approval is not None:
             return f"{self.number}/{self.approval.approved_sessions}"
         return ""
 

@@ -27,7 +27,7 @@ def export_sessions(patient: Any) -> list[dict[str, Any]]:
     return [{
         "date": _d(s.date), "duration_minutes": s.duration_minutes, "setting": s.get_setting_display(),
         "status": s.get_status_display(), "contingent": s.contingent_label,
-        "approval_phase": s.approval.get_phase_display() if s.approval_id else None,
+        "approval_phase": s.approval.get_phase_display() if s.approval is not None else None,
         "note": s.note, "started_at": _d(s.started_at), "closed_at": _d(s.closed_at),
     } for s in _sessions(patient)]
 

@@ -408,6 +408,7 @@ def _conversation(session: TherapySession) -> LLMConversation:
             session.conversation = conv
         else:
             session.conversation_id = locked.conversation_id
+    assert session.conversation_id is not None  # set by one of the branches above
     conv = LLMConversation.objects.get(pk=session.conversation_id)
     conv.patient = session.patient
     return conv
@@ -494,7 +495,7 @@ def sent_messages(*, item: AIRequest, request: Any = None) -> list[dict[str, str
     None when nothing was sent (refused, blocked, not run yet)."""
     audit.record(request, "session.ai.seen", patient=item.session.patient, obj=item)
     call = item.llm_call
-    if call is None or call.conversation_id is None:
+    if call is None or call.conversation is None:
         return None
     call.conversation.patient = item.session.patient
     sent = call.request_sent
