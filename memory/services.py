@@ -656,7 +656,8 @@ def extract_from_source(*, source_kind: str, source_id: Any, override_warnings: 
     """Idempotent: one run per source; a finished or running run is returned untouched, a failed
     one may be claimed again. The model's answer must validate completely or nothing is stored;
     an unusable answer (malformed JSON, schema violation, empty) is asked for once more, then
-    the run fails with its error kind. Gateway outages re-raise for the task's retry."""
+    the run fails with its error kind. Gateway outages re-raise for the task's retry; any other
+    error fails the run ("error", the page offers a retry) and re-raises."""
     loader = _sources.get(source_kind)
     if loader is None:
         raise ValueError(f"no memory source registered for {source_kind!r}")
@@ -674,6 +675,20 @@ def extract_from_source(*, source_kind: str, source_id: Any, override_warnings: 
         run.refresh_from_db()
         return run
     run.refresh_from_db()
+    try:
+        return _extract_claimed(run, patient=patient, source_text=source_text, user=user, source_date=source_date,
+                                override_warnings=override_warnings)
+    except Exception:
+        # Not left claimed: a "running" run would ignore redeliveries for STALE_RUN, offer no
+        # retry and show as running. A run already finished (e.g. "unavailable") keeps its status.
+        ExtractionRun.objects.filter(pk=run.pk, status=ExtractionRun.Status.RUNNING).update(
+            status=ExtractionRun.Status.FAILED, error_kind="error", finished_at=timezone.now())
+        raise
+
+
+def _extract_claimed(run: ExtractionRun, *, patient: Any, source_text: str, user: Any, source_date: dt.date | None,
+                     override_warnings: bool) -> ExtractionRun:
+    source_kind, sid = run.source_kind, run.source_id
     if not source_text.strip():
         return _finish(run, ExtractionRun.Status.DONE)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from unittest import mock
 
 from django.db import connection
 
@@ -125,6 +126,21 @@ class ExtractEntriesTestCase(MemoryLLMTestCase):
         sid = self.source.add(self.pat, NOTE, self.alice)
         self.assertEqual(self.run_task(sid), "failed")
         run = ExtractionRun.objects.get()
+        with self.captureOnCommitCallbacks(execute=True):
+            services.retry_extraction(run=run)
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.entries_created, run.error_kind), ("done", 4, ""))
+
+    def test_an_unexpected_error_does_not_leave_the_run_claimed(self) -> None:
+        # A "running" run would block redeliveries for STALE_RUN, offer no retry and show as running.
+        self.llm.answers(VALID)
+        sid = self.source.add(self.pat, NOTE, self.alice)
+        with mock.patch("memory.services.parse_extraction", side_effect=RuntimeError("boom")), self.assertRaises(RuntimeError):
+            self.run_task(sid)
+        run = ExtractionRun.objects.get()
+        self.assertEqual((run.status, run.error_kind), ("failed", "error"))
+        self.assertIsNotNone(run.finished_at)
+        self.assertFalse(MemoryEntry.objects.exists())
         with self.captureOnCommitCallbacks(execute=True):
             services.retry_extraction(run=run)
         run.refresh_from_db()
