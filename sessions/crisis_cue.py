@@ -33,6 +33,8 @@ NEGATED = "negated"
 HISTORIC = "historic"
 THIRD_PARTY = "third_party"
 HYPOTHETICAL = "hypothetical"
+# An everyday occasion explains the cue ("Abschiedsbrief zum Ruhestand").
+BENIGN = "benign"
 
 _FOLD = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ẞ": "ss"}
 _TOKEN = re.compile(r"\w+")
@@ -98,6 +100,8 @@ class _Rules:
     abbreviations: frozenset[str]
     contrast: re.Pattern[str]
     comma_clause: re.Pattern[str]
+    verb_clause: re.Pattern[str]
+    benign: dict[str, tuple[re.Pattern[str], ...]]
 
 
 def _compile_all(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
@@ -148,7 +152,27 @@ def _rules() -> _Rules:
         comma_clause=re.compile(
             r",\s*(?=(?:" + "|".join(data["comma_clause_starters"]) + r")\b)"
         ),
+        verb_clause=_verb_clause(data["negation_clause_boundaries"]),
+        benign={
+            category: _compile_all(patterns)
+            for category, patterns in data["benign_contexts"]["categories"].items()
+        },
     )
+
+
+def _verb_clause(data: dict[str, Any]) -> re.Pattern[str]:
+    """Where a new clause with its own finite verb starts (the negation scope ends there).
+
+    "keine Kraft mehr und wolle nur noch sterben", "halte das nicht mehr aus ich will
+    sterben", "keine Kraft mehr, wolle sterben": the match starts at the comma, the
+    conjunction or the subject pronoun.
+    """
+    verb = r"(?:" + "|".join(data["finite_verbs"]) + r")\b"
+    subject = r"(?:" + "|".join(data["subjects"]) + r")"
+    joiner = r"(?:,|\b(?:" + "|".join(data["conjunctions"]) + r")\b)"
+    after_joiner = joiner + r"\s*(?=(?:" + subject + r"\s+)?" + verb + r")"
+    bare_subject = r"\b(?=" + subject + r"\s+" + verb + r")"
+    return re.compile(after_joiner + "|" + bare_subject)
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
@@ -198,6 +222,19 @@ def _clauses(folded: str, sent: tuple[int, int], rules: _Rules) -> list[tuple[in
         cuts.add(m.start())
     points = sorted(cuts)
     return list(zip(points, points[1:], strict=False))
+
+
+def _negation_scope(folded: str, clause: _Span, pos: int, rules: _Rules) -> _Span:
+    """The part of ``clause`` around ``pos`` that a negation can reach."""
+    cuts = {clause[0], clause[1]}
+    for m in rules.verb_clause.finditer(folded, clause[0], clause[1]):
+        cuts.add(m.start())
+    points = sorted(cuts)
+    return _containing(list(zip(points, points[1:], strict=False)), pos)
+
+
+def _is_benign(folded: str, clause: _Span, pattern: _Pattern, rules: _Rules) -> bool:
+    return any(b.search(folded, *clause) for b in rules.benign.get(pattern.category, ()))
 
 
 def _words(folded: str, a: int, b: int) -> int:
@@ -261,8 +298,9 @@ def _is_negated(
     rules: _Rules,
 ) -> bool:
     s, e = cue
+    scope = _negation_scope(folded, clause, s, rules)
     for ns, ne, neg in negators:
-        if not (clause[0] <= ns and ne <= clause[1]):
+        if not (scope[0] <= ns and ne <= scope[1]):
             continue
         if ne <= s and neg.pre_window and _words(folded, ne, s) <= neg.pre_window:
             return True
@@ -376,6 +414,8 @@ def analyse(text: str, *, today: datetime.date | None = None) -> list[Finding]:
         span = (s, e)
         if _is_negated(folded, span, clause, sentence, negators, raw, pattern, rules):
             status = NEGATED
+        elif _is_benign(folded, clause, pattern, rules):
+            status = BENIGN
         elif _is_third_party(folded, span, clause, sentence, pattern, rules):
             status = THIRD_PARTY
         elif _is_hypothetical(folded, span, clause, sentence, rules):

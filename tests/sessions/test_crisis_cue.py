@@ -50,6 +50,17 @@ def _score(rows: list[dict]) -> tuple[float, float]:
     return precision, recall
 
 
+def _held_out() -> list[dict]:
+    return [r for r in _rows() if r["split"] == "test"]
+
+
+_NOT_MET = (
+    "Held-out (test_v5) {} measured {} on its first run; the {} target is not met. Do not "
+    "tune on the test split: fix the rules on dev, then write a fresh held-out split and "
+    "remove this marker when it passes."
+)
+
+
 class LabelledSetTestCase(unittest.TestCase):
     def test_it_has_enough_varied_sentences(self) -> None:
         rows = _rows()
@@ -64,42 +75,46 @@ class LabelledSetTestCase(unittest.TestCase):
         self.assertTrue({"positive", "negated", "historic", "third_party", "neutral"} <= kinds)
 
     def test_it_keeps_a_held_out_split(self) -> None:
-        rows = _rows()
-        test = [r for r in rows if r["split"] == "test"]
-        self.assertGreaterEqual(len(test) / len(rows), 0.2)
-        self.assertGreaterEqual(sum(r["label"] for r in test), 20)
+        test = _held_out()
+        # Absolute floors, not a share: every finished round moves into dev, so the dev
+        # split grows while each fresh held-out round stays about the same size.
+        self.assertGreaterEqual(len(test), 75)
+        self.assertGreaterEqual(sum(r["label"] for r in test), 30)
+        self.assertEqual(len({r["origin"] for r in test}), 1, "one held-out round at a time")
 
 
 class MetricsTestCase(unittest.TestCase):
-    def test_it_meets_the_targets_on_the_whole_set(self) -> None:
-        precision, recall = _score(_rows())
-        self.assertGreaterEqual(recall, 0.9)
-        self.assertGreaterEqual(precision, 0.85)
+    # The rules are tuned on dev only; the held-out split (one round, see
+    # sessions/data/README.md) is evaluated once and then only guards against regressions.
 
-    def test_it_meets_the_precision_target_on_the_held_out_split(self) -> None:
-        precision, _ = _score([r for r in _rows() if r["split"] == "test"])
-        self.assertGreaterEqual(precision, 0.85)
+    def test_it_meets_the_targets_on_the_dev_split(self) -> None:
+        # Floors = dev figures before the test_v5 round (0.993 / 0.957 on 339 sentences).
+        precision, recall = _score([r for r in _rows() if r["split"] == "dev"])
+        self.assertGreaterEqual(recall, 0.957)
+        self.assertGreaterEqual(precision, 0.99)
 
     def test_it_does_not_regress_on_the_held_out_split(self) -> None:
-        # Floor = recall measured on the first and only run of the held-out split (25/30).
-        _, recall = _score([r for r in _rows() if r["split"] == "test"])
-        self.assertGreaterEqual(recall, 0.83)
+        # Floors = the first and only run of test_v5: precision 0.778 (14/18), recall 0.400
+        # (14/35).
+        precision, recall = _score(_held_out())
+        self.assertGreaterEqual(recall, 0.4)
+        self.assertGreaterEqual(precision, 0.77)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="Held-out recall measured 0.833 (25/30) on its first run; the 0.9 target is "
-        "not met yet. Do not tune on the test split: fix the rules on dev, then write a fresh "
-        "held-out split and remove this marker when it passes.",
-    )
+    @pytest.mark.xfail(strict=True, reason=_NOT_MET.format("precision", "0.778 (14/18)", "0.85"))
+    def test_it_meets_the_precision_target_on_the_held_out_split(self) -> None:
+        self.assertGreaterEqual(_score(_held_out())[0], 0.85)
+
+    @pytest.mark.xfail(strict=True, reason=_NOT_MET.format("recall", "0.400 (14/35)", "0.9"))
     def test_it_meets_the_recall_target_on_the_held_out_split(self) -> None:
-        _, recall = _score([r for r in _rows() if r["split"] == "test"])
-        self.assertGreaterEqual(recall, 0.9)
+        self.assertGreaterEqual(_score(_held_out())[1], 0.9)
 
 
-class NegationTestCase(unittest.TestCase):
+class RiskTestCase(unittest.TestCase):
     def assertRisk(self, text: str, expected: bool) -> None:  # noqa: N802
         self.assertEqual(has_acute_risk(text, today=TODAY), expected, text)
 
+
+class NegationTestCase(RiskTestCase):
     def test_it_ignores_negated_statements(self) -> None:
         for text in [
             "Suizidalität verneint.",
@@ -139,8 +154,20 @@ class NegationTestCase(unittest.TestCase):
         self.assertRisk("Pat. will nicht mehr leben.", True)
         self.assertRisk("Sieht keinen Sinn mehr im Leben.", True)
 
+    def test_it_ends_a_negation_where_a_new_clause_with_its_own_verb_starts(self) -> None:
+        self.assertRisk("Er hat keine Arbeit mehr und will sich umbringen.", True)
+        self.assertRisk("Sie hat keine Hoffnung mehr, will nur noch tot sein.", True)
+        self.assertRisk("kann nicht mehr schlafen er will sterben", True)
+        self.assertRisk("Pat. verneint Suizidgedanken und hat keine Pläne.", False)
+        self.assertRisk("Keine Suizidgedanken und ist zukunftsorientiert.", False)
+        self.assertRisk("Todeswünsche hat sie keine.", False)
+        self.assertRisk("Er hat nie überlegt, sich zu erschießen.", False)
+        # Only the negation scope is narrowed: other people and the past keep the clause.
+        self.assertRisk("Der Ehemann ist betrunken und will sich umbringen.", False)
+        self.assertRisk("Früher hatte sie Suizidgedanken und wollte sterben.", False)
 
-class ContextTestCase(unittest.TestCase):
+
+class ContextTestCase(RiskTestCase):
     def test_it_ignores_past_events(self) -> None:
         self.assertFalse(has_acute_risk("Früher Suizidgedanken, aktuell nicht.", today=TODAY))
         self.assertFalse(has_acute_risk("Z.n. Suizidversuch 2016.", today=TODAY))
@@ -168,6 +195,26 @@ class ContextTestCase(unittest.TestCase):
     def test_it_ignores_idioms(self) -> None:
         self.assertFalse(has_acute_risk("Das bringt mich noch um, sagt er über den Lärm."))
         self.assertFalse(has_acute_risk("Ich sterbe vor Langeweile."))
+        self.assertFalse(has_acute_risk("Er überlegt, über seinen Schatten zu springen."))
+        self.assertFalse(has_acute_risk("Sie plant, sich in die Arbeit zu stürzen."))
+        self.assertFalse(has_acute_risk("Sie sieht keinen Sinn mehr im Job."))
+
+    def test_it_finds_plans_and_hopelessness_in_other_wordings(self) -> None:
+        self.assertRisk("Sieht keinen Grund mehr, weiterzuleben.", True)
+        self.assertRisk("Er sieht keinen Sinn mehr in seinem Leben.", True)
+        self.assertRisk("Er denkt daran, vom Kirchturm zu springen.", True)
+        self.assertRisk("Sie überlegt, sich zu erhängen.", True)
+        self.assertRisk("Er erwägt, sich vor die S-Bahn zu werfen.", True)
+        self.assertRisk("Er hat den Ort für den Sprung schon ausgesucht.", True)
+
+    def test_it_reads_a_farewell_in_its_context(self) -> None:
+        text = "Seit dem Umzug depressiv, hat einen Abschiedsbrief geschrieben."
+        self.assertTrue(has_acute_risk(text))
+        self.assertTrue(has_acute_risk("Sie hat sich von allen Freunden verabschiedet."))
+        self.assertFalse(has_acute_risk("Pat. hat sich von den Kollegen verabschiedet."))
+        text = "Hat einen Abschiedsbrief zur Pensionierung der Chefin geschrieben."
+        self.assertFalse(has_acute_risk(text))
+        self.assertEqual([f.status for f in analyse(text)], [crisis_cue.BENIGN])
 
 
 class CueTestCase(unittest.TestCase):
