@@ -84,6 +84,9 @@ class SessionDetailTestCase(BaseTestCase):
         self.assertContains(r, "nie an die KI gesendet")
         self.assertContains(r, "Kein KI-Modell konfiguriert")  # the embedded default has no model
         self.assertContains(r, "js/session_live.js")
+        # The crisis cue's limits are stated where the therapist writes (held-out recall is low).
+        self.assertContains(r, 'id="crisis-cue-limit"')
+        self.assertContains(r, "Kein Krisenhinweis heißt nicht, dass kein Risiko besteht")
         self.assertTrue(AuditEntry.objects.filter(action="session.view", object_id=str(session.code)).exists())
 
     def test_it_requires_clinical_role(self) -> None:
