@@ -197,12 +197,19 @@ class _WordStarts:
         self._by_char: dict[str, list[int]] | None = None
         self._nonword: list[str] | None = None
         self._digit_starts: dict[str, list[int]] | None = None
+        # Candidate start positions by first atom: the known values of one call share few first
+        # letters ("Anna Berger" and "Anna" both start with [aA...]), so each list is built once.
+        self._cands: dict[re.Pattern[str] | _DigitHead, list[int] | None] = {}
 
     def by_char(self) -> dict[str, list[int]]:
         if self._by_char is None:
             d: dict[str, list[int]] = {}
             for m in _WORD_START.finditer(self.text):
-                d.setdefault(m.group(), []).append(m.start())
+                ch = m.group()
+                if ch in d:
+                    d[ch].append(m.start())
+                else:
+                    d[ch] = [m.start()]
             self._by_char = d
         return self._by_char
 
@@ -218,6 +225,24 @@ class _WordStarts:
         if self._nonword is None:
             self._nonword = [ch for ch in set(self.text) if not _WORD_CHAR.match(ch)]
         return self._nonword
+
+    def candidates(self, first: re.Pattern[str] | _DigitHead) -> list[int] | None:
+        """Sorted positions where a match whose first atom is `first` can begin; None: scan plainly."""
+        if first in self._cands:
+            return self._cands[first]
+        cands: list[int] | None
+        if isinstance(first, _DigitHead):
+            by_char = self.digit_starts()
+        elif any(first.fullmatch(ch) for ch in self.nonword()):
+            by_char = None  # the atom could match a non-word character of this text
+        else:
+            by_char = self.by_char()
+        if by_char is None:
+            cands = None
+        else:
+            cands = sorted(p for ch, ps in by_char.items() if first.fullmatch(ch) for p in ps)
+        self._cands[first] = cands
+        return cands
 
 
 class Anonymizer:
@@ -399,14 +424,10 @@ class Anonymizer:
         match a non-word character of this text, fall back to the plain scan.
         """
         first = self._known_first.get(rx)
-        if isinstance(first, _DigitHead):
-            by_char = starts.digit_starts()
-        elif first is None or any(first.fullmatch(ch) for ch in starts.nonword()):
+        cands = starts.candidates(first) if first is not None else None
+        if cands is None:
             yield from rx.finditer(text)
             return
-        else:
-            by_char = starts.by_char()
-        cands = sorted(p for ch, ps in by_char.items() if first.fullmatch(ch) for p in ps)
         cur = 0
         for p in cands:
             if p < cur:

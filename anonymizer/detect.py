@@ -7,6 +7,8 @@ Everything is loaded once in `Resources` and read-only afterwards, so one
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1023,6 +1025,34 @@ _SOCIAL_HINTS = (
 )
 
 
+class _Words:
+    """The word tokens of one detect() call, grouped by their text (built once per call).
+
+    Most rules that walk the words can fire on few of them (month names, name-list entries,
+    organization heads ...).  Testing every distinct word once and visiting only the positions
+    of those that pass gives the same candidates, in the same order, as testing every word.
+    """
+
+    def __init__(self, words: list[tuple[int, int, str]]) -> None:
+        self.words = words
+        at: dict[str, list[int]] = {}
+        for i, (_s, _e, w) in enumerate(words):
+            if w in at:
+                at[w].append(i)
+            else:
+                at[w] = [i]
+        self.at = at  # word -> its indices, ascending
+        self.lower = {w: w.lower() for w in at}  # distinct word -> its lower case
+
+    def indices(self, chosen: Iterable[str]) -> list[int]:
+        """Indices, ascending, of every occurrence of the `chosen` distinct words."""
+        at = self.at
+        return sorted(i for w in chosen for i in at[w])
+
+    def count_capitalized(self) -> int:
+        return sum(len(ix) for w, ix in self.at.items() if w[0].isupper())
+
+
 class Detector:
     def __init__(self, res: Resources) -> None:
         self.r = res
@@ -1040,9 +1070,10 @@ class Detector:
         cands: list[tuple[int, int, int, str, str]] = []  # (prio, start, end, label, source)
         # "İ" lower-cases to two code points; map it so gazetteer lookups work ("İstanbul").
         plain = text.replace("İ", "I") if "İ" in text else text  # same length, same offsets
-        words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(plain)]
+        words = _Words([(m.start(), m.end(), m.group()) for m in WORD.finditer(plain)])
+        n = len(words.words)
         # Dictation without any capitals switches the name and organization rules to lower case.
-        lower_mode = len(words) >= 4 and sum(1 for w in words if w[2][0].isupper()) < 0.05 * len(words)
+        lower_mode = n >= 4 and words.count_capitalized() < 0.05 * n
         self._regex(text, cands, words)
         self._names(text, words, cands, person_keys or {}, lower_mode, coref=not leak_only)
         self._places_orgs(text, words, cands, lower_mode, places=not leak_only)
@@ -1054,7 +1085,8 @@ class Detector:
         return self._resolve(text, cands)
 
     # ------------------------------------------------------------------
-    def _regex(self, text: str, c: list[tuple[int, int, int, str, str]], words: list[tuple[int, int, str]]) -> None:
+    def _regex(self, text: str, c: list[tuple[int, int, int, str, str]], ix: _Words) -> None:
+        words = ix.words
         add = c.append
         has_at = "@" in text
         for m in P.EMAIL.finditer(text) if has_at else ():
@@ -1123,7 +1155,8 @@ class Detector:
             add((5, m.start(), m.end(), "ID", "number"))
         # Dates: birth dates when a birth cue precedes them.
         month_hits = []
-        for ws, we, w in words:
+        for wi in ix.indices(w for w, low in ix.lower.items() if low in P.MONTH_NUM or low + "." in P.MONTH_NUM):
+            ws, we, w = words[wi]
             if w.lower() in P.MONTH_NUM or (w.lower() + "." in P.MONTH_NUM and text[we : we + 1] == "."):
                 mm = P.DATE_TEXT.search(text, max(0, ws - 24), min(len(text), we + 8))
                 while mm is not None and mm.end() <= ws:
@@ -1186,9 +1219,12 @@ class Detector:
                     continue
                 add((4, s, e, "STREET", "regex"))
         nonum = [
-            P.STREET_NONUM.match(text, ws)
-            for ws, we, w in words
-            if len(w) > 8 and w[0].isupper() and w.endswith(("straße", "strasse", "gasse", "allee"))
+            P.STREET_NONUM.match(text, words[wi][0])
+            for wi in ix.indices(
+                w
+                for w in ix.at
+                if len(w) > 8 and w[0].isupper() and w.endswith(("straße", "strasse", "gasse", "allee"))
+            )
         ]
         for m in nonum:
             if m is None:
@@ -1237,7 +1273,8 @@ class Detector:
             add((4, cs, ce, "LOCATION", "zip"))
         # Ages.
         age_hits = []
-        for ws, we, w in words:
+        for wi in ix.indices(w for w, low in ix.lower.items() if "jähr" in low or "jahrig" in low or low == "j"):
+            ws, we, w = words[wi]
             lw = w.lower()
             if "jähr" in lw or "jahrig" in lw or (lw == "j" and text[we : we + 1] == "."):
                 mm = P.AGE_ADJ.search(text, max(0, ws - 16), min(len(text), we + 30))
@@ -1328,13 +1365,14 @@ class Detector:
     def _names(
         self,
         text: str,
-        words: list[tuple[int, int, str]],
+        ix: _Words,
         c: list[tuple[int, int, int, str, str]],
         person_keys: dict[str, str],
         lower_mode: bool = False,
         coref: bool = True,
     ) -> None:
         r = self.r
+        words = ix.words
         n = len(words)
         found_tokens: set[str] = set()
         multi_tokens: set[str] = set()
@@ -1425,8 +1463,25 @@ class Detector:
                 count += 1
             return j
 
+        # Only a cue, an initial or a name-list word can start a name run (the branches below).
+        can_start = bytearray(n)
+        for k in ix.indices(
+            w
+            for w, low in ix.lower.items()
+            if low in CUE_START
+            or low in WEAK_CUES
+            or low in r.first
+            or low in r.first_cue
+            or low in r.sur
+            or len(w) == 1
+            or w in ("Ch", "Th", "Ph")
+        ):
+            can_start[k] = 1
         i = 0
         while i < n:
+            if not can_start[i]:
+                i += 1
+                continue
             s, e, w = words[i]
             low = w.lower()
             start_run = -1
@@ -1679,7 +1734,6 @@ class Detector:
 
         # "Geschrieben von Amadea Leber", "diktiert von ...": an author line.
         # "Liebe Vroni!", "Hallo Tom,": a salutation with a single name.
-        starts: dict[int, int] = {}
         cue_rxs = [AUTHOR_CUE]
         if any(h in text for h in _SALUTATION_HINTS):
             cue_rxs.append(SALUTATION)
@@ -1693,10 +1747,8 @@ class Detector:
                     and not AUTHOR_VERB.search(text, max(0, m.start() - 16), m.start())
                 ):
                     continue
-                if not starts:
-                    starts = {ws: k for k, (ws, _we, _w) in enumerate(words)}
-                j = starts.get(m.end())
-                if j is None:
+                j = bisect_left(words, (m.end(),))  # the word starting where the cue ends
+                if j == n or words[j][0] != m.end():
                     continue
                 wj = words[j][2]
                 lj = wj.lower()
@@ -1765,26 +1817,29 @@ class Detector:
                     keys[t + suf] = strong_key
         if keys:
             initials = {k[0] for k in keys if k}
-            for s, e, w in words:
+
+            def is_key(w: str) -> bool:
                 if len(w) < 2 or (not lower_mode and not w[0].isupper()):
-                    continue
+                    return False
                 fw = w.lower() if w.isascii() else fold(w)
-                if fw[0] not in initials:
+                return fw[0] in initials and fw in keys
+
+            for k in ix.indices(w for w in ix.at if is_key(w)):
+                s, e, w = words[k]
+                fw = w.lower() if w.isascii() else fold(w)
+                cued = self._cued(text, s)
+                if not cued and (
+                    r.is_plain_word(w)
+                    or any(
+                        fw.endswith(suf) and r.is_plain_word(w[: -len(suf)])
+                        for suf in _INFLECT
+                        if len(w) > len(suf) + 2
+                    )
+                ):
+                    continue  # "des linken Fußes" after a Dr. Fuß: the word, not the name
+                if not keys[fw] and not cued:
                     continue
-                if fw in keys:
-                    cued = self._cued(text, s)
-                    if not cued and (
-                        r.is_plain_word(w)
-                        or any(
-                            fw.endswith(suf) and r.is_plain_word(w[: -len(suf)])
-                            for suf in _INFLECT
-                            if len(w) > len(suf) + 2
-                        )
-                    ):
-                        continue  # "des linken Fußes" after a Dr. Fuß: the word, not the name
-                    if not keys[fw] and not cued:
-                        continue
-                    c.append((9, s, e, "PERSON", "coref"))
+                c.append((9, s, e, "PERSON", "coref"))
 
     @staticmethod
     def _line_end_after(text: str, e: int) -> bool:
@@ -1865,16 +1920,26 @@ class Detector:
     def _places_orgs(
         self,
         text: str,
-        words: list[tuple[int, int, str]],
+        ix: _Words,
         c: list[tuple[int, int, int, str, str]],
         lower_mode: bool = False,
         places: bool = True,
     ) -> None:
         """Organizations; with `places` also places (priority 10) and professions (11)."""
         r = self.r
+        words = ix.words
         n = len(words)
+        # Only a capitalized place-list word or a hyphenated one ("Leipzig-Gohlis") can start a place.
+        can_start = bytearray(n)
+        for k in ix.indices(
+            w for w, low in ix.lower.items() if w[0].isupper() and (low in r.places or low in r.place_words or "-" in w)
+        ):
+            can_start[k] = 1
         i = 0 if places else n
         while i < n:
+            if not can_start[i]:
+                i += 1
+                continue
             s, e, w = words[i]
             if w[0].isupper():
                 low = w.lower()
@@ -1964,10 +2029,12 @@ class Detector:
         for m in UNI_PLACE.finditer(text):
             if self._place_at(m.group("place")) > 0:
                 c.append((6, m.start(), m.end(), "ORGANIZATION", "org"))
-        for m in INSURERS.finditer(text) if any(w in INSURER_WORDS for _s, _e, w in words) else ():
+        for m in INSURERS.finditer(text) if any(w in INSURER_WORDS for w in ix.at) else ():
             c.append((6, m.start(), m.end(), "ORGANIZATION", "insurer"))
         org_spans: list[tuple[int, int]] = []
-        for i, (s, e, w) in enumerate(words):
+        # Only an organization head or a hyphenated word ("Helios-Klinikum") can start one.
+        for i in ix.indices(w for w, low in ix.lower.items() if low in ORG_HEADS or self._org_head(low) or "-" in w):
+            s, e, w = words[i]
             low = w.lower()
             if not w[0].isupper():
                 # Dictation without capitals: a head followed by a known place ("sparkasse köln").
@@ -2086,16 +2153,18 @@ class Detector:
             elif has_proper_prefix:
                 org_spans.append((s, e))
         # Acronym + town: "im ÖHK Mühlhausen", "UKE Hamburg", "LVR Köln".
-        for i in range(n - 1):
+        acronyms = ix.indices(
+            w
+            for w, low in ix.lower.items()
+            if 2 <= len(w) <= 5
+            and w.isupper()
+            and w not in r.lexicon_caps
+            and w not in NOT_ORG_ACRONYMS
+            and low not in r.common
+        )
+        for i in acronyms:
             s, e, w = words[i]
-            if (
-                2 <= len(w) <= 5
-                and w.isupper()
-                and w not in r.lexicon_caps
-                and w not in NOT_ORG_ACRONYMS
-                and w.lower() not in r.common
-                and text[e : words[i + 1][0]] == " "
-            ):
+            if i < n - 1 and text[e : words[i + 1][0]] == " ":
                 k = self._place_at(text[words[i + 1][0] : words[i + 1][1] + 40])
                 if k:
                     org_spans.append((s, words[i + k][1]))
@@ -2140,9 +2209,12 @@ class Detector:
                 continue
             c.append((7, m.start("org"), m.start("org") + len(org), "ORGANIZATION", "cue"))
         # Professions (masked at level thorough only).
-        for s, e, w in words if places else ():
-            if w[0].isupper() and w.lower() in r.professions and not r.is_lexicon(w):
-                c.append((11, s, e, "PROFESSION", "gazetteer"))
+        professions = (
+            w for w, low in ix.lower.items() if w[0].isupper() and low in r.professions and not r.is_lexicon(w)
+        )
+        for k in ix.indices(professions) if places else ():
+            s, e, w = words[k]
+            c.append((11, s, e, "PROFESSION", "gazetteer"))
         for m in PROFESSION_CUE.finditer(text) if places else ():
             c.append((11, m.start("prof"), m.end("prof"), "PROFESSION", "cue"))
 
