@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from assessments.instruments import (
     CSSRS_LEVELS,
@@ -78,6 +79,7 @@ class _Chart:
         if self.ordinal:
             self.y_min, self.y_max = -0.5, len(CSSRS_LEVELS) - 0.5
         else:
+            assert instrument.min_total is not None and instrument.max_total is not None  # has_total
             self.y_min = float(instrument.min_total)
             self.y_max = float(instrument.max_total)
         self.left, self.right = _PAD_LEFT, width - _PAD_RIGHT
@@ -92,6 +94,7 @@ class _Chart:
         if self.ordinal:
             raise ValueError(f"{instrument.short_name} hat keinen Cut-off.")
         value = parse_total(instrument.code, override, label="Cut-off")
+        assert instrument.min_total is not None  # parse_total refuses instruments without a total
         if value <= instrument.min_total:
             raise ValueError("Cut-off: Wert liegt außerhalb des Wertebereichs.")
         return value, instrument.cutoff_rule or ">="
@@ -405,7 +408,7 @@ class _Chart:
             return "", ""
         amount, flags = change
         threshold = _num(self.instrument.reliable_change)
-        points = _num(abs(amount))
+        points = _num(cast(Number, abs(amount)))  # abs() of int | Decimal is typed as object
         if "RELIABLE_IMPROVEMENT" in flags:
             return "reliable-improvement", (
                 f"Reliable Verbesserung um {points} Punkte (Schwelle {threshold})"

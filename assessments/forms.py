@@ -8,7 +8,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -151,7 +151,8 @@ class LinkForm(forms.Form):
     def __init__(self, *args: Any, codes: list[str], patient_email: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "link_%s")  # the patient page also holds the schedule form
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].choices = instrument_choices(codes)
+        # fields is typed dict[str, Field]; "instrument" is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["instrument"]).choices = instrument_choices(codes)
         self.patient_email = patient_email
 
     def clean_send_email(self) -> bool:
@@ -189,7 +190,7 @@ class LicenceForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         upload = data.get("items_file")
         code = data.get("instrument")
         if upload and code:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from assessments.instruments import (
     AUDITC_CUTOFFS,
@@ -149,7 +150,8 @@ def compare(code: str, previous_total: Number, current_total: Number) -> tuple[N
         elif change <= -rci:
             flags.add("RELIABLE_DETERIORATION")
     mic = instrument.minimal_important_change
-    if mic is not None and abs(change) >= mic:
+    # cast: abs() of int | Decimal is typed as their join (object); it is the same Number type.
+    if mic is not None and cast(Number, abs(change)) >= mic:
         flags.add("MINIMAL_IMPORTANT_CHANGE")
     if previous_total >= _PHQ9_CASENESS:
         if instrument.response_rule and current_total * 2 <= previous_total:
@@ -231,8 +233,8 @@ def _parse_tenths(
     value: object,
     *,
     item: int | None,
-    low: Decimal | None = None,
-    high: Decimal | None = None,
+    low: Number | None = None,
+    high: Number | None = None,
     label: str | None = None,
 ) -> Decimal:
     low = instrument.min_value if low is None else low
@@ -264,9 +266,18 @@ def _parse_tenths(
 # --- per-instrument rules ----------------------------------------------------------
 
 
+def _total(result: Score) -> Number:
+    assert result.total is not None, "only the C-SSRS has no total"
+    return result.total
+
+
+def _cutoff(instrument: Instrument) -> Number:
+    assert instrument.cutoff is not None, f"{instrument.code} has a cut-off"
+    return instrument.cutoff
+
+
 def _apply_band(instrument: Instrument, result: Score) -> None:
-    assert result.total is not None
-    band = instrument.band_for(result.total)
+    band = instrument.band_for(_total(result))
     assert band is not None, "bands must cover the whole range"
     result.severity, result.severity_de = band.label, band.label_de
 
@@ -281,7 +292,7 @@ def _score_phq9(instrument: Instrument, values: list, result: Score, context: Ma
             "Item 9 (Gedanken an Tod oder Selbstverletzung) > 0: unabhängig vom "
             "Summenwert klinisch abklären (z. B. mit C-SSRS)."
         )
-    if result.total >= instrument.cutoff:
+    if _total(result) >= _cutoff(instrument):
         result.notes.append(
             f"Summenwert ≥ {instrument.cutoff}: positives Screening auf Major Depression "
             "(Kroenke et al. 2001)."
@@ -291,7 +302,7 @@ def _score_phq9(instrument: Instrument, values: list, result: Score, context: Ma
 def _score_gad7(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:
     _apply_band(instrument, result)
     result.cutoff = instrument.cutoff
-    if result.total >= instrument.cutoff:
+    if _total(result) >= _cutoff(instrument):
         result.notes.append(
             f"Summenwert ≥ {instrument.cutoff}: weitere Abklärung einer Angststörung "
             "empfohlen (Spitzer et al. 2006)."
@@ -304,7 +315,7 @@ _ISI_CASE_ABOVE = 10
 
 def _score_isi(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:
     _apply_band(instrument, result)
-    if result.total > _ISI_CASE_ABOVE:
+    if _total(result) > _ISI_CASE_ABOVE:
         result.notes.append(
             f"Summenwert > {_ISI_CASE_ABOVE}: Hinweis auf eine Insomnie (Fallfindung, deutsche "
             "Validierung Dieck et al. 2018); Schweregrad nach den Bändern von Bastien et al. 2001."
@@ -314,7 +325,7 @@ def _score_isi(instrument: Instrument, values: list, result: Score, context: Map
 def _score_pcl5(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:
     cutoff = context.get("cutoff")
     if cutoff is None:
-        cutoff = instrument.cutoff
+        cutoff = _cutoff(instrument)
         result.notes.append(f"Cut-off ≥ {cutoff} angewendet ({instrument.cutoff_source}).")
     else:
         if isinstance(cutoff, bool) or not isinstance(cutoff, int) or not 1 <= cutoff <= 80:
@@ -324,7 +335,7 @@ def _score_pcl5(instrument: Instrument, values: list, result: Score, context: Ma
         )
     result.cutoff = cutoff
     result.notes.append("Keine empirisch begründeten Schweregrade; es wird keiner angegeben.")
-    if result.total >= cutoff:
+    if _total(result) >= cutoff:
         result.flags.add("PROBABLE_PTSD")
 
     endorsed = {}
@@ -367,7 +378,7 @@ def _score_auditc(instrument: Instrument, values: list, result: Score, context: 
         who = "Frauen" if sex == "female" else "Männer"
         result.notes.append(f"Cut-off ≥ {cutoff} für {who} angewendet ({source}).")
     result.cutoff = cutoff
-    band = auditc_bands(cutoff)[1 if result.total >= cutoff else 0]
+    band = auditc_bands(cutoff)[1 if _total(result) >= cutoff else 0]
     result.severity, result.severity_de = band.label, band.label_de
     if band.label == "positive":
         result.flags.add("SCREEN_POSITIVE")
@@ -375,18 +386,18 @@ def _score_auditc(instrument: Instrument, values: list, result: Score, context: 
 
 def _score_ors(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:
     _apply_band(instrument, result)
-    result.cutoff = instrument.cutoff
+    result.cutoff = cutoff = _cutoff(instrument)
     result.notes.append(
-        f"Cut-off {_de(instrument.cutoff)}: Summenwert ≤ {_de(instrument.cutoff)} gilt als "
+        f"Cut-off {_de(cutoff)}: Summenwert ≤ {_de(cutoff)} gilt als "
         "klinischer Bereich (Projektkonvention ≤)."
     )
 
 
 def _score_srs(instrument: Instrument, values: list, result: Score, context: Mapping) -> None:
     _apply_band(instrument, result)
-    result.cutoff = instrument.cutoff
+    result.cutoff = cutoff = _cutoff(instrument)
     result.notes.append(
-        f"Cut-off {_de(instrument.cutoff)}: Summenwert ≤ {_de(instrument.cutoff)} → Allianz "
+        f"Cut-off {_de(cutoff)}: Summenwert ≤ {_de(cutoff)} → Allianz "
         "in der Sitzung ansprechen (Projektkonvention ≤)."
     )
     if result.severity == "concern":

@@ -4,6 +4,7 @@ notifications. Risk hits go through the one crisis service (patients.crisis.rais
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import smtplib
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.instruments import INSTRUMENTS, LicensedForm, parse_licensed_form
+from assessments.instruments import INSTRUMENTS, LicensedForm, Number, parse_licensed_form
 from assessments.models import Administration, InstrumentLicence, Notification, PatientLink, Schedule, Source
 from duktus import audit
 from patients.crisis import CrisisSource, raise_crisis
@@ -99,6 +100,12 @@ def record_administration(
 _BASELINE_FLAGS = frozenset({"RESPONSE", "REMISSION"})
 
 
+def _series_total(adm: Administration) -> Number:
+    total = adm.total_value
+    assert total is not None, "only instruments with a total form a series"
+    return total
+
+
 def _update_series(patient: Any, instrument: str) -> None:
     """Change flags for every point of the series: reliable and clinically relevant change vs.
     the previous administration, response and remission vs. the first one (baseline).
@@ -106,16 +113,20 @@ def _update_series(patient: Any, instrument: str) -> None:
     if not INSTRUMENTS[instrument].has_total:
         return
     series = list(Administration.objects.filter(patient=patient, instrument=instrument).order_by("administered_on", "created_at", "id"))
-    previous = None
-    baseline = series[0] if series else None
+    if not series:
+        return
+    previous: Administration | None = None
+    baseline = series[0]
     for adm in series:
         adm.patient = patient
         details = dict(adm.details or {})
+        flags: list[str]
         if previous is None:
             change, flags = None, []
         else:
-            amount, flag_set = scoring.compare(instrument, previous.total_value, adm.total_value)
-            _, from_baseline = scoring.compare(instrument, baseline.total_value, adm.total_value)
+            current = _series_total(adm)
+            amount, flag_set = scoring.compare(instrument, _series_total(previous), current)
+            _, from_baseline = scoring.compare(instrument, _series_total(baseline), current)
             flag_set = (flag_set - _BASELINE_FLAGS) | (from_baseline & _BASELINE_FLAGS)
             change, flags = _json_number(amount), sorted(flag_set)
         if details.get("change") != change or details.get("change_flags", []) != flags:
@@ -210,7 +221,7 @@ def notify_filled(*, link: PatientLink, administration: Administration) -> list[
     from assessments.tasks import send_notification_email
 
     for note in notes:
-        transaction.on_commit(lambda pk=note.pk: send_notification_email.delay(pk))
+        transaction.on_commit(functools.partial(send_notification_email.delay, note.pk))
     return notes
 
 

@@ -293,6 +293,6 @@ def notification_open(request: HttpRequest, notification_code: Any) -> HttpRespo
     """The e-mail's link: mark as read and go to the patient (access is checked there)."""
     notification = get_notification_for_user(request, notification_code)
     services.open_notification(notification=notification, request=request)
-    if notification.patient_id is None:
+    if notification.patient is None:
         return redirect("home")
     return redirect(reverse("patients:detail", args=[notification.patient.code]) + "#questionnaires")
