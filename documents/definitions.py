@@ -87,7 +87,8 @@ class Template:
     def sections(self, variant: str = "") -> list[Section]:
         """The sections of one variant: `only` selects by tag, `overrides` (by tag) replace title,
         guidance, feeds or length for that variant."""
-        tags = set(self.variant(variant).tags) if self.variant(variant) else set()
+        chosen = self.variant(variant)
+        tags = set(chosen.tags) if chosen else set()
         out = []
         for raw in self.raw_sections:
             only = raw.get("only") or []

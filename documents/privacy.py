@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from documents import definitions, pdf
@@ -56,16 +58,21 @@ def erase_documents(patient: Any) -> int:
     return Document.objects.filter(patient=patient).delete()[0]
 
 
-def document_pdfs(patient: Any) -> list[tuple[str, bytes]]:
-    """Every document as the PDF the practice prints (the patient's own copy: no name check)."""
-    out = []
+def _pdf_bytes(html: str) -> bytes:
+    return pdf._write(html)[0]
+
+
+def document_pdfs(patient: Any) -> list[tuple[str, Callable[[], bytes]]]:
+    """Every document as the PDF the practice prints (the patient's own copy: no name check);
+    the content is a callable (registry.FileExporter) that lays out the PDF."""
+    out: list[tuple[str, Callable[[], bytes]]] = []
     for d in Document.objects.filter(patient=patient).select_related("signed_by").order_by("created_at", "id"):
         d.patient = patient
         day = (d.signed_at or d.created_at).date().isoformat()
         # The HTML (database reads) now, the PDF layout later in the export's thread pool.
         html = pdf.render_html(d)
         out.append((f"{day}-{d.template_key}-{'signiert' if d.is_locked else 'entwurf'}-{str(d.code)[:8]}.pdf",
-                    lambda html=html: pdf._write(html)[0]))
+                    functools.partial(_pdf_bytes, html)))
     return out
 
 

@@ -115,8 +115,8 @@ def _result_line(a: Any) -> str:
 def _assessments(patient: Any, since: dt.date | None) -> Material:
     m = Material("assessments")
     latest: dict[str, Any] = {}
-    for a in assessment_queries.administrations(patient):
-        latest[a.instrument] = a
+    for adm in assessment_queries.administrations(patient):
+        latest[adm.instrument] = adm
     for code in INSTRUMENTS:
         a = latest.get(code)
         if a is None:
@@ -231,18 +231,19 @@ MAX_SESSIONS = 12  # newest sessions in the material; the count line covers all 
 
 
 def _sessions(patient: Any, since: dt.date | None) -> Material:
-    m = Material("sessions", structured=[])
+    structured: list[str] = []
+    m = Material("sessions", structured=structured)
     rows = [s for s in session_queries.sessions_of(patient) if s.is_done and (since is None or s.date >= since)]
     if not rows:
         return m
     period = f" seit {de_date(since)}" if since else ""
     count = f"Dokumentierte Sitzungen{period}: {len(rows)} (zuletzt am {de_date(rows[0].date)})"
     m.lines.append(count)
-    m.structured.append(count)
+    structured.append(count)
     for s in reversed(rows[:MAX_SESSIONS]):
         label = f"Sitzung {s.contingent_label} am {de_date(s.date)}" if s.contingent_label else f"Sitzung am {de_date(s.date)}"
         head = f"{label} ({s.get_setting_display()}, {s.duration_minutes} Min.)"
-        m.structured.append(head)
+        structured.append(head)
         note = (s.note or "").strip()
         if len(note) > MAX_NOTE_CHARS:
             note = note[:MAX_NOTE_CHARS].rsplit(" ", 1)[0] + " […]"
@@ -399,12 +400,12 @@ def source_detail(patient: Any, kind: str, code: str) -> tuple[str, list[str]] |
             return f"Therapieziel vom {de_date(entry.date)}", goal_line(entry).split("; ")
         return f"{entry.get_type_display()} vom {de_date(entry.date)}", [entry.text, *([entry.excerpt] if entry.excerpt else [])]
     if kind == "assessment":
-        a = Administration.objects.filter(patient=patient, code=code).first()
-        if a is None:
+        adm = Administration.objects.filter(patient=patient, code=code).first()
+        if adm is None:
             return None
-        a.patient = patient
-        return f"{a.info.short_name} vom {de_date(a.administered_on)}", [_result_line(a)] + [
-            f"{label}: {answer}" for label, answer in a.answer_rows()]
+        adm.patient = patient
+        return f"{adm.info.short_name} vom {de_date(adm.administered_on)}", [_result_line(adm)] + [
+            f"{label}: {answer}" for label, answer in adm.answer_rows()]
     return None
 
 
@@ -437,9 +438,9 @@ def _word_diff(old: str, new: str) -> str:
 def diff(document: Document, old: DocumentVersion, new: DocumentVersion) -> list[SectionDiff]:
     """Word-level diff per section between two versions (in template order, unknown keys last)."""
     template = definitions.get(document.template_key)
-    titles = {s.key: s.title for s in template.sections(document.variant)} if template else {}
+    titles: dict[str, str] = {s.key: s.title for s in template.sections(document.variant)} if template else {}
     a, b = old.sections or {}, new.sections or {}
-    keys = list(titles) + [k for k in list(a) + list(b) if k not in titles]
+    keys: list[str] = list(titles) + [k for k in list(a) + list(b) if k not in titles]  # JSON keys
     seen: list[str] = []
     out = []
     for key in keys:

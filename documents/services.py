@@ -8,6 +8,7 @@ versions are append-only; a signed document is locked and only takes addenda.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -142,8 +143,8 @@ def update_section(*, document: Document, key: str, text: str, user: Any, reques
         locked.save(update_fields=["sections_ct", "provenance", "updated_at"])
         if autosave:
             last = DocumentVersion.objects.filter(document=locked).order_by("-number").first()
-            stale = last is None or last.created_at < timezone.now() - dt.timedelta(minutes=AUTOSAVE_VERSION_MINUTES)
-            if stale or last.author_id != getattr(user, "pk", None) or last.author_kind != AuthorKind.HUMAN:
+            if (last is None or last.created_at < timezone.now() - dt.timedelta(minutes=AUTOSAVE_VERSION_MINUTES)
+                    or last.author_id != getattr(user, "pk", None) or last.author_kind != AuthorKind.HUMAN):
                 _append_version(locked, kind=VersionKind.AUTOSAVE, user=user)
         else:
             _append_version(locked, kind=VersionKind.SAVE, user=user)
@@ -361,7 +362,7 @@ def request_drafts(*, document: Document, keys: list[str], user: Any, request: A
     audit.record(request, "document.ai_requested", patient=document.patient, obj=document, actor=user,
                  detail=",".join(keys)[:200])
     for key in keys:
-        transaction.on_commit(lambda key=key: tasks.draft_section.delay(document.pk, key, user.pk, override_warnings))
+        transaction.on_commit(functools.partial(tasks.draft_section.delay, document.pk, key, user.pk, override_warnings))
 
 
 # --- signing and addenda ----------------------------------------------------------------------------

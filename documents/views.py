@@ -185,6 +185,7 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
         message = refusal or str(services.DocumentLocked())
         if request.htmx and wanted:  # type: ignore[attr-defined]
             section = template.section(document.variant, wanted)
+            assert section is not None  # wanted is one of the variant's keys (checked above)
             return render(request, "documents/detail.html#section", {
                 "row": _section_row(document, section), "document": document, "ai_refusal": refusal,
                 "section_error": message}, status=422)
@@ -194,6 +195,7 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     if request.htmx and wanted:  # type: ignore[attr-defined]
         section = template.section(document.variant, wanted)
+        assert section is not None  # wanted is one of the variant's keys (checked above)
         return render(request, "documents/detail.html#section", {"row": _section_row(document, section), "document": document,
                                                                   "ai_refusal": ""})
     return redirect(document)
@@ -368,7 +370,7 @@ def goal_add(request: HttpRequest, code: Any) -> HttpResponse:
         return _page(request, document, status=422, error="In diesem Dokument werden keine Therapieziele bearbeitet.")
     form = GoalForm(request.POST)
     if not form.is_valid():
-        return _page(request, document, status=422, error="Bitte die Angaben zum Ziel prüfen: " + next(iter(form.errors.values()))[0])
+        return _page(request, document, status=422, error="Bitte die Angaben zum Ziel prüfen: " + str(next(iter(form.errors.values()))[0]))
     d = form.cleaned_data
     return _goal_change(request, document, section, "Therapieziel gespeichert.", lambda: memory_services.create_goal(
         patient=document.patient, text=d["text"], measure=d["measure"], baseline=d["baseline"], target=d["target"],
