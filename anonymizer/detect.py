@@ -1043,6 +1043,7 @@ class _Words:
                 at[w] = [i]
         self.at = at  # word -> its indices, ascending
         self.lower = {w: w.lower() for w in at}  # distinct word -> its lower case
+        self._starts: dict[str, list[int]] | None = None
 
     def indices(self, chosen: Iterable[str]) -> list[int]:
         """Indices, ascending, of every occurrence of the `chosen` distinct words."""
@@ -1051,6 +1052,28 @@ class _Words:
 
     def count_capitalized(self) -> int:
         return sum(len(ix) for w, ix in self.at.items() if w[0].isupper())
+
+    def letter_starts(self, text: str) -> dict[str, list[int]]:
+        """Positions where a run of word characters may begin with a letter, by text[p : p + 2].
+
+        Such a run begins at a token or inside one, after its hyphen or apostrophe ("Ex-Mann").
+        A few token starts are no run starts ("2Tel"); the regex tried there says no.
+        """
+        if self._starts is None:
+            starts: dict[str, list[int]] = {}
+            positions = [s for s, _e, _w in self.words]
+            for w in self.at:
+                if "-" in w or "'" in w or "’" in w:
+                    inner = [j + 1 for j, ch in enumerate(w) if ch in "-'’"]
+                    positions += [self.words[i][0] + j for i in self.at[w] for j in inner]
+            for p in positions:
+                key = text[p : p + 2]
+                if key in starts:
+                    starts[key].append(p)
+                else:
+                    starts[key] = [p]
+            self._starts = starts
+        return self._starts
 
 
 class Detector:
@@ -1102,7 +1125,7 @@ class Detector:
             add((2, s, e, label, "regex"))
         for m in P.HANDLE.finditer(text) if has_at else ():
             add((2, m.start(), m.end(), "SOCIAL_MEDIA", "regex"))
-        for m in P.SOCIAL_CUE.finditer(text) if any(t in text for t in _SOCIAL_HINTS) else ():
+        for m in _scan(P.SOCIAL_CUE, text, ix) if any(t in text for t in _SOCIAL_HINTS) else ():
             add((2, m.start(1), m.end(1), "SOCIAL_MEDIA", "cue"))
         for m in P.IBAN.finditer(text):
             add((1, m.start(), m.end(), "ID", "iban"))
@@ -1110,9 +1133,9 @@ class Detector:
             add((1, m.start(), m.end(), "ID", "kvnr"))
         for m in P.RVNR.finditer(text):
             add((1, m.start(), m.end(), "ID", "rvnr"))
-        for m in P.PLATE.finditer(text):
+        for m in _scan(P.PLATE, text, ix):
             add((3, m.start("plate"), m.end("plate"), "ID", "plate"))
-        for m in P.PHONE_CUE.finditer(text):
+        for m in _scan(P.PHONE_CUE, text, ix):
             s, e = m.start(1), m.end(1)
             if sum(ch.isdigit() for ch in text[s:e]) >= 5:
                 add((2, s, e, "PHONE", "cue"))
@@ -1120,7 +1143,7 @@ class Detector:
             frag = m.group()
             if sum(ch.isdigit() for ch in frag) >= 6 and not re.fullmatch(r"(?:19|20)\d{2}", frag):
                 add((3, m.start(), m.end(), "PHONE", "regex"))
-        for m in P.ID_CUE.finditer(text):
+        for m in _scan(P.ID_CUE, text, ix):
             s, e = m.start(1), m.end(1)
             tok = text[s:e]
             if P.ID_FALSE_NEXT.match(text, e):
@@ -1131,7 +1154,7 @@ class Detector:
         for m in P.STATION_FIELD.finditer(text):
             for k in P.SECTION_LETTER.finditer(m.group("val")):
                 add((4, m.start("val") + k.start(), m.start("val") + k.end(), "ID", "cue"))
-        for m in P.NORM.finditer(text) if "ISO" in text or "DIN" in text else ():
+        for m in _scan(P.NORM, text, ix) if "ISO" in text or "DIN" in text else ():
             add((4, m.start(), m.end(), "ID", "cue"))
         for m in P.GENERIC_NUMBER_CUE.finditer(text) if "-Nr" in text or "nummer" in text.lower() else ():
             if not P.ID_FALSE_NEXT.match(text, m.end("code")):
@@ -1211,7 +1234,7 @@ class Detector:
             if m is not None and m.start() >= last_end:
                 street_matches.append(m)
                 last_end = m.end()
-        for m in street_matches + list(P.STREET_PREP.finditer(text)):
+        for m in street_matches + list(_scan(P.STREET_PREP, text, ix)):
             if True:
                 s, e = m.start(), m.end()
                 word = text[s:e].split()[0]
@@ -1310,7 +1333,7 @@ class Detector:
             word = text[b:k]
             if word[:1].isupper() and not self.r.is_plain_word(word) and 0 < int(m.group("n")) < 100:
                 add((5, m.start("n"), m.end("n"), "AGE", "regex"))
-        for m in P.AGE_SELF.finditer(text):
+        for m in _scan(P.AGE_SELF, text, ix):
             add((5, m.start("n"), m.end("n"), "AGE", "regex"))
         for rx in (P.AGE_YEARS, P.AGE_ALT):
             for m in rx.finditer(text):
@@ -1780,7 +1803,7 @@ class Detector:
                 nxt in r.common or nxt in FUNCTION or (nxt.endswith(("t", "te", "ten", "en")) and not r.is_lexicon(nxt))
             ):
                 spans.append((m.start("ini"), m.end("ini") + 1, "initial"))
-        for cue in BIRTH_NAME_CUE.finditer(text):
+        for cue in _scan(BIRTH_NAME_CUE, text, ix):
             window_start = max(0, cue.start() - 80)
             m = BIRTH_NAME.search(text, window_start, cue.end())
             if m is None:
@@ -1974,7 +1997,7 @@ class Detector:
                     if head in r.places and rest[:1] and w[len(head) + 1].isupper() and not r.is_plain_word(head):
                         c.append((10, s, e, "LOCATION", "gazetteer"))
             i += 1
-        for m in P_PLACE_CUE_ITER(text) if places else ():
+        for m in _scan(PLACE_CUE, text, ix) if places else ():
             s, e = m.start("place"), m.end("place")
             place = m.group("place")
             first = place.split()[0]
@@ -2012,7 +2035,7 @@ class Detector:
             c.append((10, s, s + len(place), "LOCATION", "dateline"))
         # Organizations.
         legal = []
-        for h in LEGAL_HINT.finditer(text):
+        for h in _scan(LEGAL_HINT, text, ix):
             m = ORG_LEGAL.search(text, max(0, h.start() - 90), h.end())
             while m is not None and m.end() < h.end():
                 m = ORG_LEGAL.search(text, m.end(), h.end())
@@ -2026,10 +2049,10 @@ class Detector:
                 words_ = words_[1:]
             if len(words_) >= 2:
                 c.append((6, s, m.end(), "ORGANIZATION", "legal"))
-        for m in UNI_PLACE.finditer(text):
+        for m in _scan(UNI_PLACE, text, ix):
             if self._place_at(m.group("place")) > 0:
                 c.append((6, m.start(), m.end(), "ORGANIZATION", "org"))
-        for m in INSURERS.finditer(text) if any(w in INSURER_WORDS for w in ix.at) else ():
+        for m in _scan(INSURERS, text, ix) if any(w in INSURER_WORDS for w in ix.at) else ():
             c.append((6, m.start(), m.end(), "ORGANIZATION", "insurer"))
         org_spans: list[tuple[int, int]] = []
         # Only an organization head or a hyphenated word ("Helios-Klinikum") can start one.
@@ -2189,9 +2212,9 @@ class Detector:
             parts = m.group().split()
             if len(parts) >= 2 and (parts[1][0].isdigit() or not self.r.is_plain_word(parts[1])):
                 c.append((6, m.start(), m.end(), "ORGANIZATION", "org"))
-        for m in WARD_NAME.finditer(text) if any(h in text for h in (" Süd", " Nord", " Ost", " West")) else ():
+        for m in _scan(WARD_NAME, text, ix) if any(h in text for h in (" Süd", " Nord", " Ost", " West")) else ():
             c.append((6, m.start("ward"), m.end("ward"), "ORGANIZATION", "ward"))
-        for m in EMPLOYER_CUE.finditer(text):
+        for m in _scan(EMPLOYER_CUE, text, ix):
             if m.group("prep") not in ("bei", ":"):
                 continue  # "arbeitet im Schichtdienst": too often a plain noun
             org = re.split(r"\.(?=\s|$)|[,;]", m.group("org"))[0]
@@ -2215,7 +2238,7 @@ class Detector:
         for k in ix.indices(professions) if places else ():
             s, e, w = words[k]
             c.append((11, s, e, "PROFESSION", "gazetteer"))
-        for m in PROFESSION_CUE.finditer(text) if places else ():
+        for m in _scan(PROFESSION_CUE, text, ix) if places else ():
             c.append((11, m.start("prof"), m.end("prof"), "PROFESSION", "cue"))
 
     @staticmethod
@@ -2296,6 +2319,36 @@ def _matches_after(rx: re.Pattern[str], text: str, literal: str):  # type: ignor
         p = text.find(literal, p + 1)
 
 
+def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]):  # type: ignore[no-untyped-def]
+    """Exactly rx.finditer(text) for a regex that never matches the empty string and whose every
+    match begins at one of `starts` (ascending)."""
+    cur = 0
+    for p in starts:
+        if p >= cur:
+            m = rx.match(text, p)
+            if m is not None:
+                yield m
+                cur = m.end()
+
+
+def _scan(rx: re.Pattern[str], text: str, ix: _Words):  # type: ignore[no-untyped-def]
+    """Exactly rx.finditer(text), but tried only where one of the pattern's literal heads occurs
+    (patterns.literal_heads): heads at a word start are looked up in ix.letter_starts(), the
+    others found with str.find."""
+    heads = _HEADS.get(rx)
+    if heads is None:
+        return rx.finditer(text)
+    at_word, other = heads
+    index = ix.letter_starts(text)
+    starts = {p for key in {h[:2] for h in at_word} for p in index.get(key, ())}
+    for h in other:
+        p = text.find(h)
+        while p != -1:
+            starts.add(p)
+            p = text.find(h, p + 1)
+    return _matches_at(rx, text, sorted(starts))
+
+
 def _name_shaped(w: str) -> bool:
     """Capitalized like a name: "Anna", "Anna-Lena", "ANNA", "anna" -- not "PaCO" or "SpO"."""
     if w.isupper() or w.islower():
@@ -2303,5 +2356,26 @@ def _name_shaped(w: str) -> bool:
     return all(not any(ch.isupper() for ch in part[1:]) for part in re.split(r"[-'’]", w))
 
 
-def P_PLACE_CUE_ITER(text: str):  # type: ignore[no-untyped-def]
-    return PLACE_CUE.finditer(text)
+# Whole-text scans that _scan() may restrict to their literal heads (a literal head never matches
+# the empty string, which _matches_at relies on).
+_HEADS = {
+    rx: heads
+    for rx in (
+        P.PHONE_CUE,
+        P.ID_CUE,
+        P.PLATE,
+        P.SOCIAL_CUE,
+        P.NORM,
+        P.STREET_PREP,
+        P.AGE_SELF,
+        PLACE_CUE,
+        EMPLOYER_CUE,
+        PROFESSION_CUE,
+        UNI_PLACE,
+        INSURERS,
+        LEGAL_HINT,
+        WARD_NAME,
+        BIRTH_NAME_CUE,
+    )
+    if (heads := P.literal_heads(rx)) is not None
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from re import _constants as _C
 from re import _parser as _P
 
@@ -427,3 +428,98 @@ def starting_with(rx: re.Pattern[str]) -> re.Pattern[str]:
 
 SOCIAL_CUE = starting_with(SOCIAL_CUE)
 GENERIC_NUMBER_CUE = starting_with(GENERIC_NUMBER_CUE)
+
+
+# ----------------------------------------------------------------------------------------------
+# Cue patterns open with a branch of words ("Tel|Telefon|Fax|..."); even with the lookahead above
+# the engine still visits every position that starts with one of their letters.  literal_heads()
+# derives from the parsed pattern the literal text that every match begins with, so that a caller
+# can try the regex only where one of these heads occurs (detect._scan) -- same matches.
+# A head "at a word start" is preceded by \b or a look-behind that excludes word characters
+# ("(?<![\w-])", "(?<=[ \t])") and begins with a letter.
+_WORD_CHAR = re.compile(r"\w")
+_MAX_HEADS = 400
+
+
+def _small_literal_class(op: object, av: Any) -> bool:
+    return op is _C.IN and len(av) <= 4 and all(o is _C.LITERAL for o, _a in av)
+
+
+def _excludes_word_chars(items: list) -> bool:  # type: ignore[type-arg]
+    """A negative look-behind on one class that contains \\w: "(?<!\\w)", "(?<![\\w-])"."""
+    return (
+        len(items) == 1
+        and items[0][0] is _C.IN
+        and (_C.CATEGORY, _C.CATEGORY_WORD) in items[0][1]
+        and not any(o is _C.NEGATE for o, _a in items[0][1])
+    )
+
+
+def _ends_in_non_word_char(items: list) -> bool:  # type: ignore[type-arg]
+    """A positive look-behind whose last character is no word character: "(?<=[ \\t])"."""
+    if not items:
+        return False
+    op, av = items[-1]
+    if op is _C.LITERAL:
+        return _WORD_CHAR.match(chr(av)) is None
+    return op is _C.IN and all(o is _C.LITERAL and _WORD_CHAR.match(chr(a)) is None for o, a in av)
+
+
+def _heads(items: list, word_start: bool = False) -> set[tuple[str, bool]] | None:  # type: ignore[type-arg]
+    """(head, at a word start) pairs, one of which every match of items begins with; None if unknown."""
+    for k, (op, av) in enumerate(items):
+        if op is _C.AT:
+            word_start = word_start or av is _C.AT_BOUNDARY
+            continue
+        if op is _C.ASSERT_NOT and av[0] == -1 and _excludes_word_chars(av[1].data):
+            word_start = True
+            continue
+        if op is _C.ASSERT and av[0] == -1 and _ends_in_non_word_char(av[1].data):
+            word_start = True
+            continue
+        if op in (_C.ASSERT, _C.ASSERT_NOT):
+            continue  # zero-width: the next element consumes the first character
+        if op is _C.LITERAL or _small_literal_class(op, av):
+            runs = [""]
+            for op2, av2 in items[k:]:
+                if op2 is _C.LITERAL:
+                    runs = [s + chr(av2) for s in runs]
+                elif _small_literal_class(op2, av2) and len(runs) * len(av2) <= _MAX_HEADS:
+                    runs = [s + chr(a) for s in runs for _o, a in av2]
+                else:
+                    break
+            return {(s, word_start and s[0].isalpha()) for s in runs}
+        if op is _C.BRANCH:
+            out: set[tuple[str, bool]] = set()
+            for alt in av[1]:
+                sub = _heads(alt.data, word_start)
+                if sub is None:
+                    return None
+                out |= sub
+            return out if len(out) <= _MAX_HEADS else None
+        if op is _C.SUBPATTERN and not av[1] and not av[2]:
+            return _heads(av[3].data, word_start)
+        return None  # a class, a repeat, ...: no literal head
+    return None  # zero-width only
+
+
+def literal_heads(rx: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(heads at a word start, other heads) of `rx` (see above), or None.
+
+    A head that begins with another head is dropped: "Tel" already covers "Telefon".
+    """
+    if rx.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    found = _heads(_P.parse(rx.pattern, rx.flags).data)
+    if not found:
+        return None
+    texts = {h for h, _ws in found}
+    # A word-start head that another (shorter) head covers stays covered there; the shorter head is
+    # searched as a word-start head only if every head it covers is one.
+    shortest = {h for h in texts if not any(o != h and h.startswith(o) for o in texts)}
+    at_word: list[str] = []
+    other: list[str] = []
+    for h in sorted(shortest):
+        covered = [ws for o, ws in found if o.startswith(h)]
+        (at_word if all(covered) and len(h) >= 2 else other).append(h)
+    return tuple(at_word), tuple(other)
