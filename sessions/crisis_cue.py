@@ -14,6 +14,7 @@ the returned cues point into the original text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import json
@@ -40,6 +41,8 @@ _FOLD = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe",
 _TOKEN = re.compile(r"\w+")
 # "{W}" in a cue pattern: one word that is not a negation word, then whitespace.
 _GAP = r"(?:(?!(?:nicht|nichts|nie|niemals|kein\w*|ohne)\b)\w+\s+)"
+# "{C}": the same, but the word may be followed by a comma ("wünscht sich, bei einem Unfall").
+_GAP_COMMA = r"(?:(?!(?:nicht|nichts|nie|niemals|kein\w*|ohne)\b)\w+,?\s+)"
 _ANSWER = re.compile(r"\s*(?:nein|ja|verneint|bejaht|keine?|negativ|positiv)\b")
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
@@ -66,6 +69,8 @@ class _Pattern:
     regex: re.Pattern[str]
     category: str
     severity: str
+    # Acute only with another active cue in the same sentence, else reported as concern.
+    needs_support: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,10 +107,21 @@ class _Rules:
     comma_clause: re.Pattern[str]
     verb_clause: re.Pattern[str]
     benign: dict[str, tuple[re.Pattern[str], ...]]
+    benign_sentence_scope: frozenset[str]
+    worry: re.Pattern[str]
+    prepositions: frozenset[str]
 
 
 def _compile_all(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
+
+
+def _expand(pattern: str, lexicons: dict[str, list[str]]) -> str:
+    """Replace "{W}"/"{C}" with a word gap and "{name}" with that lexicon as an alternation."""
+    pattern = pattern.replace("{W}", _GAP).replace("{C}", _GAP_COMMA)
+    for name, words in lexicons.items():
+        pattern = pattern.replace("{" + name + "}", "(?:" + "|".join(words) + ")")
+    return pattern
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,9 +130,15 @@ def _rules() -> _Rules:
     tp = data["third_party"]
     persons = tp["persons"]
     hyp = data["hypothetical_markers"]
+    lexicons = {k: v for k, v in data["lexicons"].items() if k != "note"}
     return _Rules(
         cues=tuple(
-            _Pattern(re.compile(c["pattern"].replace("{W}", _GAP)), c["category"], c["severity"])
+            _Pattern(
+                re.compile(_expand(c["pattern"], lexicons)),
+                c["category"],
+                c["severity"],
+                bool(c.get("needs_support")),
+            )
             for c in data["cues"]
         ),
         negators=tuple(
@@ -133,7 +155,7 @@ def _rules() -> _Rules:
         neg_preceding=re.compile(data["negator_exceptions"]["preceding"]),
         qualifiers=_compile_all(data["qualifiers"]["patterns"]),
         qualifier_categories=frozenset(data["qualifiers"]["categories"]),
-        historic=_compile_all(data["historic_markers"]),
+        historic=_compile_all([_expand(p, lexicons) for p in data["historic_markers"]]),
         historic_year_min_age=int(data["historic_year_min_age"]),
         current=_compile_all(data["current_markers"]),
         hypothetical_sentence=_compile_all(hyp["sentence"]),
@@ -154,9 +176,12 @@ def _rules() -> _Rules:
         ),
         verb_clause=_verb_clause(data["negation_clause_boundaries"]),
         benign={
-            category: _compile_all(patterns)
+            category: _compile_all([_expand(p, lexicons) for p in patterns])
             for category, patterns in data["benign_contexts"]["categories"].items()
         },
+        benign_sentence_scope=frozenset(data["benign_contexts"]["sentence_scope"]),
+        worry=re.compile(tp["worry"]),
+        prepositions=frozenset(tp["prepositions"]),
     )
 
 
@@ -233,8 +258,11 @@ def _negation_scope(folded: str, clause: _Span, pos: int, rules: _Rules) -> _Spa
     return _containing(list(zip(points, points[1:], strict=False)), pos)
 
 
-def _is_benign(folded: str, clause: _Span, pattern: _Pattern, rules: _Rules) -> bool:
-    return any(b.search(folded, *clause) for b in rules.benign.get(pattern.category, ()))
+def _is_benign(
+    folded: str, clause: _Span, sentence: _Span, pattern: _Pattern, rules: _Rules
+) -> bool:
+    span = sentence if pattern.category in rules.benign_sentence_scope else clause
+    return any(b.search(folded, *span) for b in rules.benign.get(pattern.category, ()))
 
 
 def _words(folded: str, a: int, b: int) -> int:
@@ -259,8 +287,11 @@ _Span = tuple[int, int]
 def _find_cues(folded: str, rules: _Rules) -> tuple[list[_Hit], list[_Hit]]:
     raw = [(m.start(), m.end(), p) for p in rules.cues for m in p.regex.finditer(folded)]
     raw = [r for r in raw if r[1] > r[0]]
-    # Keep acute over concern, then the longest match, among overlapping hits.
-    ordered = sorted(raw, key=lambda r: (r[2].severity != ACUTE, -(r[1] - r[0]), r[0]))
+    # Keep acute over concern, a cue that stands on its own over one that needs support,
+    # then the longest match, among overlapping hits.
+    ordered = sorted(
+        raw, key=lambda r: (r[2].severity != ACUTE, r[2].needs_support, -(r[1] - r[0]), r[0])
+    )
     kept: list[_Hit] = []
     for r in ordered:
         if not any(_overlaps((r[0], r[1]), (k[0], k[1])) for k in kept):
@@ -328,6 +359,13 @@ def _is_third_party(
         return True
     if _person_subject(folded, clause, s, rules):
         return True
+    # Someone else's worry: "Die Mutter macht sich Sorgen, die Pat. könne sich etwas antun",
+    # "Sorge der Schwester, dass ...": the person is named before the worry or right after it.
+    for m in rules.worry.finditer(folded, sentence[0], s):
+        if rules.persons.search(folded, sentence[0], m.start()):
+            return True
+        if rules.person_after.match(folded[m.end() :]):
+            return True
     # Reported speech: "Der Ehemann äußerte, er werde sich umbringen."
     if clause[0] > sentence[0] and re.match(r"\W*(?:er|sie)\b", folded[clause[0] : s]):
         first = (sentence[0], clause[0])
@@ -345,12 +383,15 @@ def _person_subject(
         before = _TOKEN.findall(folded, clause[0], m.start())
         noun = m.group()
         det = None
+        det_at = -1
         if before and before[-1] in rules.determiners:
-            det = before[-1]
+            det, det_at = before[-1], len(before) - 1
         elif len(before) >= 2 and before[-2] in rules.determiners:
-            det = before[-2]
+            det, det_at = before[-2], len(before) - 2
         elif before:
             continue  # dative/genitive or object position: not the subject
+        if det_at >= 1 and before[det_at - 1] in rules.prepositions:
+            continue  # "für die Schwester", "mit seinem Bruder": an object, not the subject
         if det == "der" and noun in rules.feminine:
             continue  # "der Mutter" is dative or genitive
         if at_start and len(before) > 2:
@@ -408,13 +449,14 @@ def analyse(text: str, *, today: datetime.date | None = None) -> list[Finding]:
     negators = _negators(folded, raw, rules)
     sentences = _sentences(folded, rules)
     findings: list[Finding] = []
+    needing: list[tuple[int, _Span]] = []  # (index in findings, sentence)
     for s, e, pattern in kept:
         sentence = _containing(sentences, s)
         clause = _containing(_clauses(folded, sentence, rules), s)
         span = (s, e)
         if _is_negated(folded, span, clause, sentence, negators, raw, pattern, rules):
             status = NEGATED
-        elif _is_benign(folded, clause, pattern, rules):
+        elif _is_benign(folded, clause, sentence, pattern, rules):
             status = BENIGN
         elif _is_third_party(folded, span, clause, sentence, pattern, rules):
             status = THIRD_PARTY
@@ -426,8 +468,31 @@ def analyse(text: str, *, today: datetime.date | None = None) -> list[Finding]:
             status = ACTIVE
         start, end = index[s], index[e - 1] + 1
         cue = Cue(start, end, text[start:end], pattern.category, pattern.severity)
+        if pattern.needs_support and pattern.severity == ACUTE:
+            needing.append((len(findings), sentence))
         findings.append(Finding(cue, status))
-    return findings
+    return _without_support_as_concern(findings, needing, index)
+
+
+def _without_support_as_concern(
+    findings: list[Finding], needing: list[tuple[int, _Span]], index: list[int]
+) -> list[Finding]:
+    """A cue that needs support is acute only beside another active cue in its sentence.
+
+    "Konten aufgelöst" alone is everyday; with "damit nach ihrem Tod niemand Arbeit hat"
+    or a second farewell act in the same sentence it is acute. Alone it stays a concern cue.
+    """
+    out = list(findings)
+    for i, (s, e) in needing:
+        if out[i].status != ACTIVE:
+            continue
+        supported = any(
+            j != i and f.status == ACTIVE and index[s] <= f.cue.start < index[e]
+            for j, f in enumerate(findings)
+        )
+        if not supported:
+            out[i] = Finding(dataclasses.replace(out[i].cue, severity=CONCERN), ACTIVE)
+    return out
 
 
 def detect(text: str, *, today: datetime.date | None = None) -> list[Cue]:

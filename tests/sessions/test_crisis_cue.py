@@ -55,7 +55,7 @@ def _held_out() -> list[dict]:
 
 
 _NOT_MET = (
-    "Held-out (test_v5) {} measured {} on its first run; the {} target is not met. Do not "
+    "Held-out (test_v6) {} measured {} on its first run; the {} target is not met. Do not "
     "tune on the test split: fix the rules on dev, then write a fresh held-out split and "
     "remove this marker when it passes."
 )
@@ -88,23 +88,24 @@ class MetricsTestCase(unittest.TestCase):
     # sessions/data/README.md) is evaluated once and then only guards against regressions.
 
     def test_it_meets_the_targets_on_the_dev_split(self) -> None:
-        # Floors = dev figures before the test_v5 round (0.993 / 0.957 on 339 sentences).
+        # Dev figures after the test_v5 fixes: 1.000 / 1.000 on 419 sentences (175 positive);
+        # the floors allow one slip each.
         precision, recall = _score([r for r in _rows() if r["split"] == "dev"])
-        self.assertGreaterEqual(recall, 0.957)
+        self.assertGreaterEqual(recall, 0.99)
         self.assertGreaterEqual(precision, 0.99)
 
     def test_it_does_not_regress_on_the_held_out_split(self) -> None:
-        # Floors = the first and only run of test_v5: precision 0.778 (14/18), recall 0.400
-        # (14/35).
+        # Floors = the first and only run of test_v6: precision 0.810 (17/21), recall 0.425
+        # (17/40).
         precision, recall = _score(_held_out())
-        self.assertGreaterEqual(recall, 0.4)
-        self.assertGreaterEqual(precision, 0.77)
+        self.assertGreaterEqual(recall, 0.425)
+        self.assertGreaterEqual(precision, 0.809)
 
-    @pytest.mark.xfail(strict=True, reason=_NOT_MET.format("precision", "0.778 (14/18)", "0.85"))
+    @pytest.mark.xfail(strict=True, reason=_NOT_MET.format("precision", "0.810 (17/21)", "0.85"))
     def test_it_meets_the_precision_target_on_the_held_out_split(self) -> None:
         self.assertGreaterEqual(_score(_held_out())[0], 0.85)
 
-    @pytest.mark.xfail(strict=True, reason=_NOT_MET.format("recall", "0.400 (14/35)", "0.9"))
+    @pytest.mark.xfail(strict=True, reason=_NOT_MET.format("recall", "0.425 (17/40)", "0.9"))
     def test_it_meets_the_recall_target_on_the_held_out_split(self) -> None:
         self.assertGreaterEqual(_score(_held_out())[1], 0.9)
 
@@ -215,6 +216,86 @@ class ContextTestCase(RiskTestCase):
         text = "Hat einen Abschiedsbrief zur Pensionierung der Chefin geschrieben."
         self.assertFalse(has_acute_risk(text))
         self.assertEqual([f.status for f in analyse(text)], [crisis_cue.BENIGN])
+
+
+class MethodEuphemismFarewellTestCase(RiskTestCase):
+    # General mechanisms added after test_v5: a method lexicon with preparation acts, euphemisms
+    # with self-reference, farewell acts that need a second cue, wider past markers.
+
+    def assertRisks(self, expected: bool, texts: list[str]) -> None:  # noqa: N802
+        for text in texts:
+            self.assertRisk(text, expected)
+
+    def test_it_finds_a_lethal_means_that_is_bought_hidden_or_researched(self) -> None:
+        self.assertRisks(True, [
+            "Er habe eine Schusswaffe besorgt.",
+            "Pat. hat sich im Internet über Kohlenmonoxid informiert.",
+            "Der Strick liegt im Kofferraum bereit.",
+            "Sie habe die Rasierklingen im Bad bereitgelegt.",
+            "Er hat einen Schlauch für den Auspuff gekauft.",
+            "Sie saß in der Badewanne, der Föhn lag daneben.",
+            "Er rechnete aus, wie viele Schmerzmittel tödlich wären.",
+        ])
+        # Everyday objects only count when laid ready, hidden or hoarded.
+        self.assertRisks(False, [
+            "Die Medikamente liegen im Nachttisch bereit.",
+            "Pat. hat sich über Nebenwirkungen der Tabletten informiert.",
+            "Sie hat Grillkohle für die Party gekauft.",
+            "Er habe keine Waffe besorgt.",
+        ])
+
+    def test_it_finds_heights_traffic_and_water(self) -> None:
+        self.assertRisks(True, [
+            "Er ging auf den Kirchturm, um hinunterzuspringen.",
+            "Sie will sich vor die Straßenbahn werfen.",
+            "Er denke daran, ins Wasser zu gehen.",
+        ])
+        self.assertRisk("Es gebe keinerlei Pläne, irgendwo hinunterzuspringen.", False)
+
+    def test_it_reads_euphemisms_with_self_reference(self) -> None:
+        self.assertRisks(True, [
+            "Er spricht davon, es endlich zu beenden.",
+            "Pat. plant, ihr Leben zu beenden.",
+            "Sie habe keine Kraft mehr zu leben.",
+            "Er hofft, bald zu sterben.",
+            "Ihr sei egal, ob sie morgen stirbt.",
+            "Es wäre leichter, wenn es mich nicht mehr gäbe.",
+            "Todessehnsucht seit Wochen.",
+        ])
+        # A relationship, a job or a therapy in the sentence explains "es beenden"/"Schluss".
+        self.assertRisks(False, [
+            "Sie will die Beziehung beenden, es sei vorbei.",
+            "Er möchte es mit der Therapie beenden.",
+            "Sie hat mit ihrem Freund Schluss gemacht.",
+            "Pat. macht heute früher Schluss.",
+            "Er hofft, bald eine Wohnung zu finden.",
+        ])
+
+    def test_it_needs_a_second_cue_for_everyday_farewell_acts(self) -> None:
+        self.assertRisks(False, [
+            "Er hat die Konten aufgelöst, weil er die Bank wechselt.",
+            "Sie hat ihr Testament gemacht.",
+        ])
+        (cue,) = detect("Sie hat ihr Testament gemacht.", today=TODAY)
+        self.assertEqual(cue.severity, CONCERN)
+        self.assertRisks(True, [
+            "Pat. hat die Konten aufgelöst und die Papiere geordnet.",
+            "Er hat das Testament gemacht, damit nach seinem Tod alles klar ist.",
+            "Kann nicht mehr, ich will nicht mehr, morgen mach ich Schluss.",
+            "Pat. sagt, das sei ihre letzte Nachricht an uns.",
+            # A person after a preposition is an object, not the subject of the farewell.
+            "Passwörter für die Schwester notiert und sich von allen verabschiedet.",
+        ])
+
+    def test_it_knows_more_markers_of_the_past_and_of_someone_elses_worry(self) -> None:
+        self.assertRisks(False, [
+            "Der Suizidversuch liegt lange zurück.",
+            "Ehemals Suizidgedanken, seit Jahren stabil.",
+            "Im Studium habe er an Suizid gedacht.",
+            "Die Ehefrau befürchtet, er könne sich umbringen.",
+            "Sorge der Mutter, die Pat. könne sich etwas antun.",
+        ])
+        self.assertRisk("Pat. hat Angst, sie könne sich etwas antun.", True)
 
 
 class CueTestCase(unittest.TestCase):
