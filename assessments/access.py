@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from assessments.instruments import INSTRUMENTS
 from assessments.models import InstrumentLicence, Notification
 from duktus.models import Role
+from duktus.tenancy import MemberRequest
 
 
 def get_instrument_or_404(code: str) -> str:
@@ -19,21 +20,21 @@ def get_instrument_or_404(code: str) -> str:
     return code
 
 
-def require_owner(request: HttpRequest) -> None:
-    if request.membership.role != Role.OWNER:  # type: ignore[attr-defined]
+def require_owner(request: MemberRequest) -> None:
+    if request.membership.role != Role.OWNER:
         raise PermissionDenied("Lizenzen erfasst die Praxisinhaberin bzw. der Praxisinhaber.")
 
 
-def get_notification_for_user(request: HttpRequest, code: Any) -> Notification:
-    membership = request.membership  # type: ignore[attr-defined]
+def get_notification_for_user(request: MemberRequest, code: Any) -> Notification:
+    membership = request.membership
     try:
         return Notification.objects.get(code=code, recipient=request.user, practice=membership.practice)
     except Notification.DoesNotExist:
         raise Http404("Benachrichtigung nicht gefunden.") from None
 
 
-def get_licence_for_user(request: HttpRequest, code: Any) -> InstrumentLicence:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def get_licence_for_user(request: MemberRequest, code: Any) -> InstrumentLicence:
+    practice = request.membership.practice
     try:
         licence = InstrumentLicence.objects.get(code=code, practice=practice)
     except InstrumentLicence.DoesNotExist:

@@ -22,16 +22,16 @@ from assessments.instruments import INSTRUMENTS
 from assessments.models import PatientLink, Schedule, Source
 from duktus import audit
 from duktus.models import CLINICAL_ROLES
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 from patients.access import get_child_for_user, get_patient_for_user
 from patients.crisis import EMERGENCY_NUMBERS, PROTOCOL_STEPS
 
 CLINICAL = [r.value for r in CLINICAL_ROLES]
 
 
-def _back_to_patient(request: HttpRequest, patient: Any, anchor: str = "") -> HttpResponse:
+def _back_to_patient(request: MemberRequest, patient: Any, anchor: str = "") -> HttpResponse:
     url = patient.get_absolute_url() + anchor
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)  # type: ignore[attr-defined]
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- start page ------------------------------------------------------------------------------------
@@ -39,8 +39,8 @@ def _back_to_patient(request: HttpRequest, patient: Any, anchor: str = "") -> Ht
 
 @require_GET
 @practice_view()
-def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def dashboard(request: MemberRequest) -> HttpResponse:
+    membership = request.membership
     context: dict[str, Any] = {"clinical": membership.is_clinical, "approval_warnings": queries.approval_warnings(membership)}
     if membership.is_clinical:
         context.update(
@@ -69,13 +69,13 @@ def _record_context(patient: Any, code: str, sheet: AnswerSheet, form: Administr
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
-def record(request: HttpRequest, code: Any, instrument: str) -> HttpResponse:
+def record(request: MemberRequest, code: Any, instrument: str) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     instrument = get_instrument_or_404(instrument)
     if request.method == "GET":
         sheet = _sheet(request, patient, instrument)
         form = AdministrationForm(initial={"administered_on": timezone.localdate()})
-        template = "assessments/record.html#record-form" if request.htmx else "assessments/record.html"  # type: ignore[attr-defined]
+        template = "assessments/record.html#record-form" if request.htmx else "assessments/record.html"
         return render(request, template, _record_context(patient, instrument, sheet, form))
     form = AdministrationForm(request.POST)
     sheet = _sheet(request, patient, instrument, request.POST)
@@ -89,13 +89,13 @@ def record(request: HttpRequest, code: Any, instrument: str) -> HttpResponse:
         )
         messages.success(request, f"{INSTRUMENTS[instrument].short_name} wurde gespeichert.")
         return _back_to_patient(request, patient, "#questionnaires")
-    template = "assessments/record.html#record-form" if request.htmx else "assessments/record.html"  # type: ignore[attr-defined]
+    template = "assessments/record.html#record-form" if request.htmx else "assessments/record.html"
     return render(request, template, _record_context(patient, instrument, sheet, form), status=422)
 
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def preview(request: HttpRequest, code: Any, instrument: str) -> HttpResponse:
+def preview(request: MemberRequest, code: Any, instrument: str) -> HttpResponse:
     """Live score while the therapist enters values; stores nothing."""
     patient = get_patient_for_user(request, code, clinical=True)
     instrument = get_instrument_or_404(instrument)
@@ -109,7 +109,7 @@ def preview(request: HttpRequest, code: Any, instrument: str) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def trend(request: HttpRequest, code: Any, instrument: str) -> HttpResponse:
+def trend(request: MemberRequest, code: Any, instrument: str) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     instrument = get_instrument_or_404(instrument)
     rows = queries.administrations(patient, instrument)
@@ -134,7 +134,7 @@ def qr_svg(url: str) -> str:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def link_create(request: HttpRequest, code: Any) -> HttpResponse:
+def link_create(request: MemberRequest, code: Any) -> HttpResponse:
     """Create a link and show it once (URL and QR code). This POST renders instead of
     redirecting: the token is not stored anywhere, so it cannot survive a redirect."""
     patient = get_patient_for_user(request, code, clinical=True)
@@ -148,7 +148,7 @@ def link_create(request: HttpRequest, code: Any) -> HttpResponse:
     sent = services.email_link(link=link, url=url, request=request) if form.cleaned_data["send_email"] else None
     ctx = {"patient": patient, "link": link, "url": url, "qr": qr_svg(url), "instrument": INSTRUMENTS[link.instrument],
            "emailed_to": patient.email if sent else "", "email_failed": sent is False}
-    template = "assessments/link_created.html#created" if request.htmx else "assessments/link_created.html"  # type: ignore[attr-defined]
+    template = "assessments/link_created.html#created" if request.htmx else "assessments/link_created.html"
     response = render(request, template, ctx)
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
@@ -157,7 +157,7 @@ def link_create(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def link_revoke(request: HttpRequest, code: Any, link_code: Any) -> HttpResponse:
+def link_revoke(request: MemberRequest, code: Any, link_code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     link = get_child_for_user(request, PatientLink, patient, link_code)
     services.revoke_link(link=link, request=request)
@@ -230,7 +230,7 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def schedule_set(request: HttpRequest, code: Any) -> HttpResponse:
+def schedule_set(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = ScheduleForm(request.POST)
     if form.is_valid():
@@ -244,7 +244,7 @@ def schedule_set(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def schedule_remove(request: HttpRequest, code: Any, schedule_code: Any) -> HttpResponse:
+def schedule_remove(request: MemberRequest, code: Any, schedule_code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     schedule = get_child_for_user(request, Schedule, patient, schedule_code)
     services.remove_schedule(schedule=schedule, request=request)
@@ -257,8 +257,8 @@ def schedule_remove(request: HttpRequest, code: Any, schedule_code: Any) -> Http
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
-def licences(request: HttpRequest) -> HttpResponse:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def licences(request: MemberRequest) -> HttpResponse:
+    practice = request.membership.practice
     form = LicenceForm()
     status = 200
     if request.method == "POST":
@@ -272,12 +272,12 @@ def licences(request: HttpRequest) -> HttpResponse:
         status = 422
     licence_map = queries.licences(practice)
     rows = [(i, licence_map.get(code)) for code, i in INSTRUMENTS.items()]
-    return render(request, "assessments/licences.html", {"rows": rows, "form": form, "is_owner": request.membership.is_owner}, status=status)  # type: ignore[attr-defined]
+    return render(request, "assessments/licences.html", {"rows": rows, "form": form, "is_owner": request.membership.is_owner}, status=status)
 
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def licence_remove(request: HttpRequest, licence_code: Any) -> HttpResponse:
+def licence_remove(request: MemberRequest, licence_code: Any) -> HttpResponse:
     licence = get_licence_for_user(request, licence_code)
     services.remove_licence(licence=licence, request=request)
     messages.success(request, "Die Lizenz wurde entfernt; elektronische Formulare sind wieder gesperrt.")
@@ -289,7 +289,7 @@ def licence_remove(request: HttpRequest, licence_code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view()
-def notification_open(request: HttpRequest, notification_code: Any) -> HttpResponse:
+def notification_open(request: MemberRequest, notification_code: Any) -> HttpResponse:
     """The e-mail's link: mark as read and go to the patient (access is checked there)."""
     notification = get_notification_for_user(request, notification_code)
     services.open_notification(notification=notification, request=request)

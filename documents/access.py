@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from documents.models import Document, DocumentVersion
 from duktus.models import Role
+from duktus.tenancy import MemberRequest
 from patients.access import can_see_patient
 
 
-def get_document_for_user(request: HttpRequest, code: Any) -> Document:
-    membership = request.membership  # type: ignore[attr-defined]
+def get_document_for_user(request: MemberRequest, code: Any) -> Document:
+    membership = request.membership
     practice = membership.practice
     try:
         document = Document.objects.select_related("patient__data_key", "signed_by").get(code=code, patient__practice=practice)
@@ -37,6 +38,6 @@ def get_version(document: Document, number: Any) -> DocumentVersion:
     return version
 
 
-def require_owner(request: HttpRequest) -> None:
-    if request.membership.role != Role.OWNER:  # type: ignore[attr-defined]
+def require_owner(request: MemberRequest) -> None:
+    if request.membership.role != Role.OWNER:
         raise PermissionDenied("Nur die Praxisinhaberin / der Praxisinhaber kann den Briefkopf ändern.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -20,7 +20,8 @@ class NewDocumentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [("", "– bitte wählen –")] + template_choices()  # type: ignore[attr-defined]
+        # fields is typed dict[str, Field]; "template" is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["template"]).choices = [("", "– bitte wählen –")] + template_choices()
         self.fields["template"].error_messages["invalid_choice"] = "Bitte eine vorhandene Vorlage wählen."
         self.fields["template"].error_messages["required"] = "Bitte eine Vorlage wählen."
 

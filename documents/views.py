@@ -26,7 +26,7 @@ from documents.models import Document, PracticeLetterhead, Provenance
 from duktus import audit
 from duktus.llm import gateway
 from duktus.models import CLINICAL_ROLES, PracticeAISettings, Role
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 from memory import queries as memory_queries
 from memory import services as memory_services
 from memory.models import SourceKind
@@ -91,7 +91,7 @@ def _page(request: HttpRequest, document: Document, *, status: int = 200, **extr
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def document_create(request: HttpRequest, code: Any) -> HttpResponse:
+def document_create(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = NewDocumentForm(request.POST)
     if not form.is_valid():
@@ -104,7 +104,7 @@ def document_create(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def document_new(request: HttpRequest, code: Any) -> HttpResponse:
+def document_new(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = NewDocumentForm(initial={"template": request.GET.get("template", "")})
     return render(request, "documents/new.html", {"patient": patient, "form": form,
@@ -113,7 +113,7 @@ def document_new(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def document_detail(request: HttpRequest, code: Any) -> HttpResponse:
+def document_detail(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     audit.record(request, "document.view", patient=document.patient, obj=document)
     return _page(request, document)
@@ -121,7 +121,7 @@ def document_detail(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def section_update(request: HttpRequest, code: Any, key: str) -> HttpResponse:
+def section_update(request: MemberRequest, code: Any, key: str) -> HttpResponse:
     """Autosave (HTMX, every pause in typing) or a plain form post of one section."""
     document = get_document_for_user(request, code)
     template = services.template_of(document)
@@ -134,12 +134,12 @@ def section_update(request: HttpRequest, code: Any, key: str) -> HttpResponse:
                       {"row": _section_row(document, section), "error": str(services.DocumentLocked())}, status=422)
     if not form.is_valid():
         row = _section_row(document, section, form)
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return render(request, "documents/detail.html#save-status", {"row": row, "error": form.errors["text"][0]}, status=422)
         return _page(request, document, status=422)
     document = services.update_section(document=document, key=key, text=form.cleaned_data["text"], user=request.user,
-                                       request=request, autosave=bool(request.htmx))  # type: ignore[attr-defined]
-    if request.htmx:  # type: ignore[attr-defined]
+                                       request=request, autosave=bool(request.htmx))
+    if request.htmx:
         return render(request, "documents/detail.html#save-status", {"row": _section_row(document, section), "saved": True})
     messages.success(request, "Abschnitt gespeichert.")
     return redirect(document)
@@ -147,7 +147,7 @@ def section_update(request: HttpRequest, code: Any, key: str) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def version_save(request: HttpRequest, code: Any) -> HttpResponse:
+def version_save(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     if document.is_locked:
         return _page(request, document, status=422, error=str(services.DocumentLocked()))
@@ -158,7 +158,7 @@ def version_save(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def variant_set(request: HttpRequest, code: Any) -> HttpResponse:
+def variant_set(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     form = VariantForm(request.POST)
     template = services.template_of(document)
@@ -170,7 +170,7 @@ def variant_set(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
+def draft_request(request: MemberRequest, code: Any) -> HttpResponse:
     """AI draft of one section (`section`) or of all sections; runs as Celery tasks."""
     document = get_document_for_user(request, code)
     template = services.template_of(document)
@@ -183,7 +183,7 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
     refusal = ai_refusal(document.patient)
     if document.is_locked or refusal:
         message = refusal or str(services.DocumentLocked())
-        if request.htmx and wanted:  # type: ignore[attr-defined]
+        if request.htmx and wanted:
             section = template.section(document.variant, wanted)
             assert section is not None  # wanted is one of the variant's keys (checked above)
             return render(request, "documents/detail.html#section", {
@@ -193,7 +193,7 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
     services.request_drafts(document=document, keys=keys, user=request.user, request=request,
                             override_warnings=request.POST.get("override") == "1")
     document = get_document_for_user(request, code)
-    if request.htmx and wanted:  # type: ignore[attr-defined]
+    if request.htmx and wanted:
         section = template.section(document.variant, wanted)
         assert section is not None  # wanted is one of the variant's keys (checked above)
         return render(request, "documents/detail.html#section", {"row": _section_row(document, section), "document": document,
@@ -203,7 +203,7 @@ def draft_request(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def section_status(request: HttpRequest, code: Any, key: str) -> HttpResponse:
+def section_status(request: MemberRequest, code: Any, key: str) -> HttpResponse:
     """Polled while an AI draft is pending; returns the section region."""
     document = get_document_for_user(request, code)
     section = services.template_of(document).section(document.variant, key)
@@ -215,7 +215,7 @@ def section_status(request: HttpRequest, code: Any, key: str) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def page_count(request: HttpRequest, code: Any) -> HttpResponse:
+def page_count(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     template = services.template_of(document)
     pages = pdf.page_count(document)
@@ -224,7 +224,7 @@ def page_count(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def sign(request: HttpRequest, code: Any) -> HttpResponse:
+def sign(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     template = services.template_of(document)
     form = SignForm(request.POST, user=request.user, declaration=template.authorship_declaration)
@@ -240,7 +240,7 @@ def sign(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def addendum(request: HttpRequest, code: Any) -> HttpResponse:
+def addendum(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     form = AddendumForm(request.POST, user=request.user)
     if not document.is_locked:
@@ -254,7 +254,7 @@ def addendum(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def versions(request: HttpRequest, code: Any) -> HttpResponse:
+def versions(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     rows = queries.versions(document)
     diff = None
@@ -269,7 +269,7 @@ def versions(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def version_detail(request: HttpRequest, code: Any, number: int) -> HttpResponse:
+def version_detail(request: MemberRequest, code: Any, number: int) -> HttpResponse:
     document = get_document_for_user(request, code)
     version = get_version(document, number)
     template = services.template_of(document)
@@ -283,7 +283,7 @@ def version_detail(request: HttpRequest, code: Any, number: int) -> HttpResponse
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def pdf_download(request: HttpRequest, code: Any) -> HttpResponse:
+def pdf_download(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     try:
         content = services.export_pdf(document=document, user=request.user, request=request,
@@ -301,7 +301,7 @@ def pdf_download(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def source(request: HttpRequest, code: Any, kind: str, source_code: str) -> HttpResponse:
+def source(request: MemberRequest, code: Any, kind: str, source_code: str) -> HttpResponse:
     document = get_document_for_user(request, code)
     found = queries.source_detail(document.patient, kind, str(source_code))
     if found is None:
@@ -313,9 +313,9 @@ def source(request: HttpRequest, code: Any, kind: str, source_code: str) -> Http
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=[Role.OWNER.value, Role.THERAPIST.value])
-def letterhead(request: HttpRequest) -> HttpResponse:
+def letterhead(request: MemberRequest) -> HttpResponse:
     require_owner(request)
-    practice = request.membership.practice  # type: ignore[attr-defined]
+    practice = request.membership.practice
     head = PracticeLetterhead.objects.filter(practice=practice).first()
     if request.method == "POST":
         form = LetterheadForm(request.POST, request.FILES)
@@ -334,8 +334,8 @@ def letterhead(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=[Role.OWNER.value, Role.THERAPIST.value])
-def letterhead_logo(request: HttpRequest) -> HttpResponse:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def letterhead_logo(request: MemberRequest) -> HttpResponse:
+    practice = request.membership.practice
     head = PracticeLetterhead.objects.filter(practice=practice).first()
     if head is None or not head.logo:
         return HttpResponse(status=404)
@@ -363,7 +363,7 @@ def _goal_change(request: HttpRequest, document: Document, section: definitions.
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def goal_add(request: HttpRequest, code: Any) -> HttpResponse:
+def goal_add(request: MemberRequest, code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     section = _goals_section(document)
     if section is None or document.is_locked:
@@ -380,7 +380,7 @@ def goal_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def goal_update(request: HttpRequest, code: Any, goal_code: Any) -> HttpResponse:
+def goal_update(request: MemberRequest, code: Any, goal_code: Any) -> HttpResponse:
     document = get_document_for_user(request, code)
     section = _goals_section(document)
     goal = memory_queries.entry_for_patient(document.patient, goal_code)
@@ -398,7 +398,7 @@ def goal_update(request: HttpRequest, code: Any, goal_code: Any) -> HttpResponse
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def goals_apply(request: HttpRequest, code: Any, key: str) -> HttpResponse:
+def goals_apply(request: MemberRequest, code: Any, key: str) -> HttpResponse:
     """Write the current goals (from memory) into the goals section as its text."""
     document = get_document_for_user(request, code)
     section = services.template_of(document).section(document.variant, key)

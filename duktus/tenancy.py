@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,14 +18,32 @@ from django.utils.functional import SimpleLazyObject
 
 from duktus.models import CLINICAL_ROLES, Membership, Practice, Role
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_htmx.middleware import HtmxDetails
+
 SESSION_PRACTICE_KEY = "duktus_practice"
 
 
 class PracticeRequest(HttpRequest):
-    """What our middleware attaches (for type checkers and readers)."""
+    """What our middleware (and django-htmx's) attaches (for type checkers and readers)."""
 
     membership: Membership | None
     practice: Practice | None
+    htmx: HtmxDetails
+
+
+class MemberRequest(PracticeRequest):
+    """A request inside a practice_view: the gate has checked the login and the membership."""
+
+    user: User
+    membership: Membership
+    practice: Practice
+
+
+def member_request(request: HttpRequest) -> MemberRequest:
+    """`request` as practice_view passed it on, for helpers that take any request (typing only)."""
+    return cast(MemberRequest, request)
 
 
 def _membership_for(request: HttpRequest) -> Membership | None:
@@ -73,8 +91,8 @@ def practice_view(roles: Iterable[str] | None = None) -> Callable[[Callable[...,
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            membership = request.membership  # type: ignore[attr-defined]
+        def wrapped(request: PracticeRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = request.membership
             if not membership:
                 raise PermissionDenied("Kein Zugang zu einer Praxis.")
             if membership.role in CLINICAL_ROLES and not has_totp(request.user):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from duktus.models import Role
+from duktus.tenancy import member_request
 from patients.models import Patient
 
 
@@ -24,7 +25,7 @@ def get_patient_for_user(request: HttpRequest, code: Any, *, clinical: bool = Fa
     clinical=True: the caller shows or changes clinical content (diagnoses, consents, notes,
     the access log) — assistants get 403 there.
     """
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = member_request(request).membership  # any request: memory's views type theirs plainly
     practice = membership.practice
     try:
         patient = Patient.objects.select_related("data_key").get(code=code, practice=practice)

@@ -8,13 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from duktus import audit
 from duktus.models import CLINICAL_ROLES
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 from patients import crisis
 from patients.access import get_child_for_user, get_patient_for_user
 from patients.crisis import CrisisAction, CrisisEvent, CrisisSource, SafetyPlan
@@ -76,7 +76,7 @@ def _plan_for(patient: Any) -> SafetyPlan | None:
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
-def crisis_document(request: HttpRequest, code: Any, event_code: Any) -> HttpResponse:
+def crisis_document(request: MemberRequest, code: Any, event_code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     event = get_child_for_user(request, CrisisEvent, patient, event_code)
     if not event.is_open:
@@ -101,7 +101,7 @@ def crisis_document(request: HttpRequest, code: Any, event_code: Any) -> HttpRes
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
-def crisis_raise(request: HttpRequest, code: Any) -> HttpResponse:
+def crisis_raise(request: MemberRequest, code: Any) -> HttpResponse:
     """Report a crisis by hand (e.g. after a phone call). Each report is its own event."""
     patient = get_patient_for_user(request, code, clinical=True)
     form = CrisisRaiseForm(request.POST or None)
@@ -117,7 +117,7 @@ def crisis_raise(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
-def safety_plan(request: HttpRequest, code: Any) -> HttpResponse:
+def safety_plan(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     plan = _plan_for(patient)
     if request.method == "POST":
@@ -134,7 +134,7 @@ def safety_plan(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def safety_plan_print(request: HttpRequest, code: Any) -> HttpResponse:
+def safety_plan_print(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     plan = _plan_for(patient)
     if plan is None:

@@ -38,7 +38,7 @@ def erase_patient(patient: Patient) -> int:
     # Every child was removed by its own registered eraser before this runs (erasure order), so
     # a raw DELETE suffices; a forgotten child makes the FK constraint fail and rolls back.
     qs = Patient.objects.filter(pk=patient.pk)
-    return qs._raw_delete(qs.db)  # type: ignore[attr-defined]
+    return qs._raw_delete(qs.db)
 
 
 def export_diagnoses(patient: Patient) -> list[dict[str, Any]]:

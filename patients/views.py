@@ -6,14 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from duktus import audit
 from duktus.models import CLINICAL_ROLES, Membership, Role
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 from patients import icd10gm, queries, services
 from patients.access import get_child_for_user, get_patient_for_user
 from patients.forms import ApprovalForm, ConsentForm, DiagnosisForm, ICDSearchForm, PatientForm, SessionsUsedForm
@@ -22,43 +22,43 @@ from patients.models import Approval, ConsentRecord, Diagnosis
 CLINICAL = [r.value for r in CLINICAL_ROLES]
 
 
-def _therapist_choices(request: HttpRequest) -> list[tuple[str, str]] | None:
+def _therapist_choices(request: MemberRequest) -> list[tuple[str, str]] | None:
     """Only owners assign patients to therapists."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     if membership.role != Role.OWNER:
         return None
     members = Membership.objects.filter(practice=membership.practice, role__in=CLINICAL).select_related("user").order_by("display_name")
     return [(str(m.user_id), m.display_name or m.user.email) for m in members]
 
 
-def _therapist_from(request: HttpRequest, form: PatientForm) -> Any:
+def _therapist_from(request: MemberRequest, form: PatientForm) -> Any:
     value = form.cleaned_data.get("therapist")
     if not value:
         return None
     return get_user_model().objects.get(
-        pk=int(value), memberships__practice=request.membership.practice, memberships__role__in=CLINICAL  # type: ignore[attr-defined]
+        pk=int(value), memberships__practice=request.membership.practice, memberships__role__in=CLINICAL
     )
 
 
 @require_http_methods(["GET", "POST"])
 @practice_view()
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: MemberRequest) -> HttpResponse:
     # The name search is a POST: a name in a query string ends up in access logs, browser history
     # and Referer headers. A search changes nothing, so it renders instead of redirecting.
     search = ICDSearchForm(request.POST if request.method == "POST" else None)
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     too_short = bool(query) and len(query.replace(" ", "")) < 2
-    patients = [] if too_short else queries.patient_rows(request.membership, query)  # type: ignore[attr-defined]
+    patients = [] if too_short else queries.patient_rows(request.membership, query)
     audit.record(request, "patient.list", detail="search" if query else "")
     context = {"patients": patients, "query": query, "too_short": too_short}
-    template = "patients/list.html#results" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    template = "patients/list.html#results" if request.htmx else "patients/list.html"
     return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
 @practice_view()
-def patient_create(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def patient_create(request: MemberRequest) -> HttpResponse:
+    membership = request.membership
     therapists = _therapist_choices(request)
     form = PatientForm(request.POST or None, therapists=therapists)
     if request.method == "POST":
@@ -76,9 +76,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @practice_view()
-def patient_detail(request: HttpRequest, code: Any) -> HttpResponse:
+def patient_detail(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code)
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     clinical = membership.role in CLINICAL
     audit.record(request, "patient.view", patient=patient, obj=patient)
     kzt_total = services.kzt_sessions_total(patient)
@@ -107,10 +107,10 @@ def patient_detail(request: HttpRequest, code: Any) -> HttpResponse:
     return render(request, "patients/detail.html", context)
 
 
-def _back_to_patient(request: HttpRequest, patient: Any) -> HttpResponse:
+def _back_to_patient(request: MemberRequest, patient: Any) -> HttpResponse:
     """After a successful POST: a full redirect, also when the form was sent by htmx."""
     url = patient.get_absolute_url()
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)  # type: ignore[attr-defined]
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _timeline(patient: Any, diagnoses: list[Diagnosis], consents: list[Any]) -> list[dict[str, Any]]:
@@ -132,7 +132,7 @@ def _timeline(patient: Any, diagnoses: list[Diagnosis], consents: list[Any]) -> 
 
 @require_http_methods(["GET", "POST"])
 @practice_view()
-def patient_edit(request: HttpRequest, code: Any) -> HttpResponse:
+def patient_edit(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code)
     therapists = _therapist_choices(request)
     if request.method == "POST":
@@ -153,7 +153,7 @@ def patient_edit(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def diagnosis_add(request: HttpRequest, code: Any) -> HttpResponse:
+def diagnosis_add(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = DiagnosisForm(request.POST)
     if form.is_valid():
@@ -172,7 +172,7 @@ def diagnosis_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def diagnosis_end(request: HttpRequest, code: Any, diagnosis_code: Any) -> HttpResponse:
+def diagnosis_end(request: MemberRequest, code: Any, diagnosis_code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     diagnosis = get_child_for_user(request, Diagnosis, patient, diagnosis_code)
     from django.utils import timezone
@@ -184,7 +184,7 @@ def diagnosis_end(request: HttpRequest, code: Any, diagnosis_code: Any) -> HttpR
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def consent_add(request: HttpRequest, code: Any) -> HttpResponse:
+def consent_add(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = ConsentForm(request.POST)
     if form.is_valid():
@@ -203,7 +203,7 @@ def consent_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view()
-def approval_add(request: HttpRequest, code: Any) -> HttpResponse:
+def approval_add(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code)
     form = ApprovalForm(request.POST)
     if form.is_valid():
@@ -221,7 +221,7 @@ def approval_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view()
-def approval_used(request: HttpRequest, code: Any, approval_code: Any) -> HttpResponse:
+def approval_used(request: MemberRequest, code: Any, approval_code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code)
     approval = get_child_for_user(request, Approval, patient, approval_code)
     form = SessionsUsedForm(request.POST)
@@ -235,7 +235,7 @@ def approval_used(request: HttpRequest, code: Any, approval_code: Any) -> HttpRe
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def icd_search(request: HttpRequest) -> HttpResponse:
+def icd_search(request: MemberRequest) -> HttpResponse:
     form = ICDSearchForm(request.GET)
     query = (form.cleaned_data["q"] or form.cleaned_data["icd_code"]) if form.is_valid() else ""
     results = icd10gm.search(query, limit=20) if len(query.strip()) >= 1 else []

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from duktus.models import Role
+from duktus.tenancy import MemberRequest
 from patients.access import can_see_patient
 from sessions.models import AIRequest, TherapySession
 
 
-def get_session_for_user(request: HttpRequest, code: Any) -> TherapySession:
-    membership = request.membership  # type: ignore[attr-defined]
+def get_session_for_user(request: MemberRequest, code: Any) -> TherapySession:
+    membership = request.membership
     practice = membership.practice
     try:
         session = (TherapySession.objects.select_related("patient__data_key", "approval")
@@ -29,7 +30,7 @@ def get_session_for_user(request: HttpRequest, code: Any) -> TherapySession:
     return session
 
 
-def get_ai_request_for_user(request: HttpRequest, session_code: Any, code: Any) -> AIRequest:
+def get_ai_request_for_user(request: MemberRequest, session_code: Any, code: Any) -> AIRequest:
     session = get_session_for_user(request, session_code)
     try:
         item = AIRequest.objects.select_related("llm_call").get(code=code, session=session)

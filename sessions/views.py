@@ -21,7 +21,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from duktus import audit
 from duktus.llm import gateway
 from duktus.models import CLINICAL_ROLES
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 from patients.access import get_patient_for_user
 from sessions import queries, services
 from sessions.access import get_ai_request_for_user, get_session_for_user
@@ -50,7 +50,7 @@ def _errors(form: Any) -> str:
 # --- sessions --------------------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=CLINICAL)
-def session_create(request: HttpRequest, patient_code: Any) -> HttpResponse:
+def session_create(request: MemberRequest, patient_code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, patient_code, clinical=True)
     approvals = list(patient.approvals.all())
     form = SessionForm(request.POST or None, approvals=approvals)
@@ -77,7 +77,7 @@ def _panel_context(request: HttpRequest, session: Any) -> dict[str, Any]:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def session_detail(request: HttpRequest, code: Any) -> HttpResponse:
+def session_detail(request: MemberRequest, code: Any) -> HttpResponse:
     """Planned: details and "Sitzung beginnen". Running: the live view. Done: the frozen note,
     its versions and the correction form."""
     session = get_session_for_user(request, code)
@@ -93,7 +93,7 @@ def session_detail(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def session_start(request: HttpRequest, code: Any) -> HttpResponse:
+def session_start(request: MemberRequest, code: Any) -> HttpResponse:
     session = get_session_for_user(request, code)
     try:
         services.start_session(session=session, request=request)
@@ -105,7 +105,7 @@ def session_start(request: HttpRequest, code: Any) -> HttpResponse:
 @require_POST
 @background
 @practice_view(roles=CLINICAL)
-def note_save(request: HttpRequest, code: Any) -> HttpResponse:
+def note_save(request: MemberRequest, code: Any) -> HttpResponse:
     """Autosave (JSON for the page's note pad)."""
     session = get_session_for_user(request, code)
     form = NoteForm(request.POST)
@@ -121,7 +121,7 @@ def note_save(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def session_close(request: HttpRequest, code: Any) -> HttpResponse:
+def session_close(request: MemberRequest, code: Any) -> HttpResponse:
     session = get_session_for_user(request, code)
     try:
         services.close_session(session=session, request=request)
@@ -133,7 +133,7 @@ def session_close(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def note_correct(request: HttpRequest, code: Any) -> HttpResponse:
+def note_correct(request: MemberRequest, code: Any) -> HttpResponse:
     session = get_session_for_user(request, code)
     form = CorrectionForm(request.POST)
     error = ""
@@ -152,7 +152,7 @@ def note_correct(request: HttpRequest, code: Any) -> HttpResponse:
 @require_GET
 @background
 @practice_view(roles=CLINICAL)
-def crisis_slot(request: HttpRequest, code: Any) -> HttpResponse:
+def crisis_slot(request: MemberRequest, code: Any) -> HttpResponse:
     """The crisis banner region, reloaded by the page after an autosave raised an event."""
     session = get_session_for_user(request, code)
     return render(request, "sessions/live.html#crisis", {"session": session, "patient": session.patient})
@@ -173,7 +173,7 @@ def _item_response(request: HttpRequest, item: Any, status: int = 200, **extra: 
 @require_POST
 @background
 @practice_view(roles=CLINICAL)
-def ai_ask(request: HttpRequest, code: Any) -> HttpResponse:
+def ai_ask(request: MemberRequest, code: Any) -> HttpResponse:
     session = get_session_for_user(request, code)
     form = QuestionForm(request.POST)
     if session.status != Status.RUNNING:
@@ -196,7 +196,7 @@ def _ask_error(request: HttpRequest, error: str) -> HttpResponse:
 @require_GET
 @background
 @practice_view(roles=CLINICAL)
-def ai_item(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
+def ai_item(request: MemberRequest, code: Any, item_code: Any) -> HttpResponse:
     """Polled about every second while the answer is being written."""
     item = get_ai_request_for_user(request, code, item_code)
     if not item.is_pending:
@@ -207,7 +207,7 @@ def ai_item(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
 @require_POST
 @background
 @practice_view(roles=CLINICAL)
-def ai_retry(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
+def ai_retry(request: MemberRequest, code: Any, item_code: Any) -> HttpResponse:
     item = get_ai_request_for_user(request, code, item_code)
     try:
         services.retry(item=item, override_warnings=request.POST.get("override") == "1", request=request)
@@ -221,7 +221,7 @@ def ai_retry(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
 @require_POST
 @background
 @practice_view(roles=CLINICAL)
-def ai_cancel(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
+def ai_cancel(request: MemberRequest, code: Any, item_code: Any) -> HttpResponse:
     item = get_ai_request_for_user(request, code, item_code)
     try:
         services.cancel(item=item, request=request)
@@ -233,7 +233,7 @@ def ai_cancel(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
 @require_POST
 @background
 @practice_view(roles=CLINICAL)
-def ai_decide(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
+def ai_decide(request: MemberRequest, code: Any, item_code: Any) -> HttpResponse:
     item = get_ai_request_for_user(request, code, item_code)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -250,7 +250,7 @@ def ai_decide(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
 @require_GET
 @background
 @practice_view(roles=CLINICAL)
-def ai_seen(request: HttpRequest, code: Any, item_code: Any) -> HttpResponse:
+def ai_seen(request: MemberRequest, code: Any, item_code: Any) -> HttpResponse:
     """"Was die KI gesehen hat": exactly the anonymized messages that left the system."""
     item = get_ai_request_for_user(request, code, item_code)
     sent = services.sent_messages(item=item, request=request)

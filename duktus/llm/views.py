@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from duktus import audit
 from duktus.llm import services
 from duktus.llm.forms import AISettingsForm
 from duktus.models import PracticeAISettings, Role
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 
 
 @practice_view(roles=[Role.OWNER])
-def ai_settings(request: HttpRequest) -> HttpResponse:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def ai_settings(request: MemberRequest) -> HttpResponse:
+    practice = request.membership.practice
     current = PracticeAISettings.objects.filter(practice=practice).first()
     if request.method == "POST":
         form = AISettingsForm(request.POST)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from duktus.models import ErasureCertificate, ExportJob, Role
+from duktus.tenancy import MemberRequest
 
 
-def get_export_for_user(request: HttpRequest, code: Any) -> ExportJob:
+def get_export_for_user(request: MemberRequest, code: Any) -> ExportJob:
     """Same practice (else 404); only the requesting clinician or the owner (else 403)."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     try:
         job = ExportJob.objects.select_related("practice").get(code=code, practice=membership.practice)
     except ExportJob.DoesNotExist:
@@ -22,8 +23,8 @@ def get_export_for_user(request: HttpRequest, code: Any) -> ExportJob:
     return job
 
 
-def get_certificate_for_user(request: HttpRequest, code: Any) -> ErasureCertificate:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def get_certificate_for_user(request: MemberRequest, code: Any) -> ErasureCertificate:
+    practice = request.membership.practice
     try:
         return ErasureCertificate.objects.get(code=code, practice=practice)
     except ErasureCertificate.DoesNotExist:

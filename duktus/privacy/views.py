@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +17,7 @@ from duktus.models import CLINICAL_ROLES, ErasureCertificate, Role
 from duktus.privacy import erasure, export, retention
 from duktus.privacy import settings as privacy_settings
 from duktus.privacy.access import get_certificate_for_user, get_export_for_user
-from duktus.tenancy import practice_view
+from duktus.tenancy import MemberRequest, practice_view
 from patients.access import get_patient_for_user
 
 CLINICAL = [r.value for r in CLINICAL_ROLES]
@@ -69,12 +69,12 @@ class PrivacySettingsForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _page(request: HttpRequest, patient: Any, *, status: int = 200, **extra: Any) -> HttpResponse:
+def _page(request: MemberRequest, patient: Any, *, status: int = 200, **extra: Any) -> HttpResponse:
     context = {
         "patient": patient,
         "check": erasure.check_erasure(patient),
         "restricted": erasure.is_restricted(patient),
-        "is_owner": request.membership.role == Role.OWNER,  # type: ignore[attr-defined]
+        "is_owner": request.membership.role == Role.OWNER,
         "export_form": ExportForm(),
         "restrict_form": ReasonForm(),
         "force_form": ForceForm(),
@@ -86,7 +86,7 @@ def _page(request: HttpRequest, patient: Any, *, status: int = 200, **extra: Any
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def patient_privacy(request: HttpRequest, code: Any) -> HttpResponse:
+def patient_privacy(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     audit.record(request, "privacy.view", patient=patient)
     return _page(request, patient)
@@ -94,7 +94,7 @@ def patient_privacy(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def export_start(request: HttpRequest, code: Any) -> HttpResponse:
+def export_start(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = ExportForm(request.POST)
     if not form.is_valid():
@@ -111,7 +111,7 @@ def export_start(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def export_status(request: HttpRequest, job_code: Any) -> HttpResponse:
+def export_status(request: MemberRequest, job_code: Any) -> HttpResponse:
     job = get_export_for_user(request, job_code)
     job.refresh_from_db()
     return render(request, "privacy/export_started.html#status", {"job": job})
@@ -119,7 +119,7 @@ def export_status(request: HttpRequest, job_code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def export_download(request: HttpRequest, job_code: Any) -> HttpResponse:
+def export_download(request: MemberRequest, job_code: Any) -> HttpResponse:
     job = get_export_for_user(request, job_code)
     content = export.take_download(job)
     if content is None:
@@ -133,7 +133,7 @@ def export_download(request: HttpRequest, job_code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def restrict(request: HttpRequest, code: Any) -> HttpResponse:
+def restrict(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -145,7 +145,7 @@ def restrict(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def lift_restriction(request: HttpRequest, code: Any) -> HttpResponse:
+def lift_restriction(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     erasure.lift_restriction(request=request, patient=patient)
     messages.success(request, "Die Einschränkung der Verarbeitung ist aufgehoben.")
@@ -154,11 +154,11 @@ def lift_restriction(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_POST
 @practice_view(roles=CLINICAL)
-def erase(request: HttpRequest, code: Any) -> HttpResponse:
+def erase(request: MemberRequest, code: Any) -> HttpResponse:
     patient = get_patient_for_user(request, code, clinical=True)
     force_reason = ""
     if request.POST.get("force"):
-        if request.membership.role != Role.OWNER:  # type: ignore[attr-defined]
+        if request.membership.role != Role.OWNER:
             raise PermissionDenied("Nur die Praxisinhaberin / der Praxisinhaber kann eine Löschung erzwingen.")
         form = ForceForm(request.POST)
         if not form.is_valid():
@@ -178,7 +178,7 @@ def erase(request: HttpRequest, code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=CLINICAL)
-def certificate(request: HttpRequest, cert_code: Any) -> HttpResponse:
+def certificate(request: MemberRequest, cert_code: Any) -> HttpResponse:
     cert = get_certificate_for_user(request, cert_code)
     audit.record(request, "privacy.certificate_view", obj=cert)
     context = {"cert": cert, "deleted": erasure.deleted_rows(cert)}
@@ -192,8 +192,8 @@ def certificate(request: HttpRequest, cert_code: Any) -> HttpResponse:
 
 @require_GET
 @practice_view(roles=[Role.OWNER.value])
-def retention_overview(request: HttpRequest) -> HttpResponse:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def retention_overview(request: MemberRequest) -> HttpResponse:
+    practice = request.membership.practice
     notices = retention.notices_for(practice)
     restricted = retention.restricted_for(practice)
     for patient, _ in [*notices, *restricted]:
@@ -207,8 +207,8 @@ def retention_overview(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @practice_view(roles=[Role.OWNER.value])
-def privacy_settings_edit(request: HttpRequest) -> HttpResponse:
-    practice = request.membership.practice  # type: ignore[attr-defined]
+def privacy_settings_edit(request: MemberRequest) -> HttpResponse:
+    practice = request.membership.practice
     current = privacy_settings.for_practice(practice)
     if request.method == "POST":
         form = PrivacySettingsForm(request.POST)
