@@ -36,7 +36,7 @@ class EntryForm(forms.Form):
     GOAL_FIELDS = ("goal_measure", "goal_baseline", "goal_target", "goal_relevance", "goal_due", "attainment_scale", "attainment")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}  # Form.clean returns cleaned_data; the stubs allow None
         if data.get("type") != EntryType.THERAPEUTIC_GOAL:
             for f in self.GOAL_FIELDS:
                 data.pop(f, None)

@@ -17,7 +17,7 @@ def export_entries(patient: Any) -> list[dict[str, Any]]:
     rows = []
     for e in MemoryEntry.objects.filter(patient=patient).order_by("date", "id"):
         e.patient = patient
-        row = {"type": e.get_type_display(), "text": e.text, "status": e.get_status_display(), "date": _d(e.date),
+        row: dict[str, Any] = {"type": e.get_type_display(), "text": e.text, "status": e.get_status_display(), "date": _d(e.date),
                "source": e.get_source_kind_display(), "excerpt": e.excerpt, "confirmed_at": _d(e.confirmed_at)}
         if e.is_goal:
             row |= {"goal_measure": e.goal_measure, "goal_baseline": e.goal_baseline, "goal_target": e.goal_target,

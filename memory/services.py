@@ -10,6 +10,7 @@ logged, never put into exceptions; audit entries carry codes and counts only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -207,7 +208,7 @@ def _changed_confirmed(patient: Any) -> None:
 
     # The countdown gathers a review round (ten confirmations in a minute) into one rebuild:
     # the later tasks find the fingerprint unchanged and skip. Eager mode runs at once.
-    transaction.on_commit(lambda pk=patient.pk: rebuild_summary.apply_async((pk,), countdown=SUMMARY_DELAY_SECONDS))
+    transaction.on_commit(functools.partial(rebuild_summary.apply_async, (patient.pk,), countdown=SUMMARY_DELAY_SECONDS))
 
 
 def propose_entry(patient: Any, type: str, text: str, source_kind: str, source_id: Any, excerpt: str = "", *,
@@ -662,6 +663,8 @@ def extract_from_source(*, source_kind: str, source_id: Any, override_warnings: 
     if loader is None:
         raise ValueError(f"no memory source registered for {source_kind!r}")
     sid = _uuid_or_none(source_id)
+    if sid is None:
+        return None  # not one of our ids: no such source
     loaded = loader(str(sid))
     if loaded is None:
         return None  # the source is gone
@@ -784,5 +787,5 @@ def search_memory(*, patient: Any, query: str, k: int = 5, statuses: tuple[str, 
     emb = embed_texts(patient, [query], user=user)
     hits, missing = queries.search_rows(patient, emb.vectors[0], emb.backend, k=k, statuses=statuses or queries.SEARCHABLE)
     if missing:
-        transaction.on_commit(lambda pk=patient.pk: reembed_patient.delay(pk))
+        transaction.on_commit(functools.partial(reembed_patient.delay, patient.pk))
     return SearchResult(hits=hits, backend=emb.backend, unsearchable=missing)
