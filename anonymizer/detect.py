@@ -1044,6 +1044,7 @@ class _Words:
         self.at = at  # word -> its indices, ascending
         self.lower = {w: w.lower() for w in at}  # distinct word -> its lower case
         self._starts: dict[str, list[int]] | None = None
+        self._numbers: list[int] | None = None
 
     def indices(self, chosen: Iterable[str]) -> list[int]:
         """Indices, ascending, of every occurrence of the `chosen` distinct words."""
@@ -1052,6 +1053,12 @@ class _Words:
 
     def count_capitalized(self) -> int:
         return sum(len(ix) for w, ix in self.at.items() if w[0].isupper())
+
+    def number_starts(self, text: str) -> list[int]:
+        """Positions of digits that no word character precedes (ascending)."""
+        if self._numbers is None:
+            self._numbers = [m.start() for m in P.NUMBER_START.finditer(text)]
+        return self._numbers
 
     def letter_starts(self, text: str) -> dict[str, list[int]]:
         """Positions where a run of word characters may begin with a letter, by text[p : p + 2].
@@ -1112,10 +1119,10 @@ class Detector:
         words = ix.words
         add = c.append
         has_at = "@" in text
-        for m in P.EMAIL.finditer(text) if has_at else ():
+        for m in _scan(P.EMAIL, text, ix) if has_at else ():
             add((1, m.start(), m.end(), "EMAIL", "regex"))
         has_url = "www." in text or "://" in text or any(t in text for t in _TLD_HINTS)
-        for m in P.URL.finditer(text) if has_url else ():
+        for m in _scan(P.URL, text, ix) if has_url else ():
             s, e = m.start(), m.end()
             while e > s and text[e - 1] in ".,;:!?":
                 e -= 1
@@ -1131,7 +1138,7 @@ class Detector:
             add((1, m.start(), m.end(), "ID", "iban"))
         for m in P.KVNR.finditer(text):
             add((1, m.start(), m.end(), "ID", "kvnr"))
-        for m in P.RVNR.finditer(text):
+        for m in _scan(P.RVNR, text, ix):
             add((1, m.start(), m.end(), "ID", "rvnr"))
         for m in _scan(P.PLATE, text, ix):
             add((3, m.start("plate"), m.end("plate"), "ID", "plate"))
@@ -1139,7 +1146,7 @@ class Detector:
             s, e = m.start(1), m.end(1)
             if sum(ch.isdigit() for ch in text[s:e]) >= 5:
                 add((2, s, e, "PHONE", "cue"))
-        for m in P.PHONE.finditer(text):
+        for m in _scan(P.PHONE, text, ix):
             frag = m.group()
             if sum(ch.isdigit() for ch in frag) >= 6 and not re.fullmatch(r"(?:19|20)\d{2}", frag):
                 add((3, m.start(), m.end(), "PHONE", "regex"))
@@ -1156,25 +1163,25 @@ class Detector:
                 add((4, m.start("val") + k.start(), m.start("val") + k.end(), "ID", "cue"))
         for m in _scan(P.NORM, text, ix) if "ISO" in text or "DIN" in text else ():
             add((4, m.start(), m.end(), "ID", "cue"))
-        for m in P.GENERIC_NUMBER_CUE.finditer(text) if "-Nr" in text or "nummer" in text.lower() else ():
+        for m in _scan(P.GENERIC_NUMBER_CUE, text, ix) if "-Nr" in text or "nummer" in text.lower() else ():
             if not P.ID_FALSE_NEXT.match(text, m.end("code")):
                 add((4, m.start("code"), m.end("code"), "ID", "cue"))
         for m in P.WARD_CODE.finditer(text):
             if m.group() not in self.r.lexicon_caps and m.group().split("-")[0] not in self.r.lexicon_caps:
                 add((4, m.start(), m.end(), "ID", "cue"))
-        for m in P.CASE_NUMBER.finditer(text):
+        for m in _scan(P.CASE_NUMBER, text, ix):
             add((4, m.start(), m.end(), "ID", "number"))
         for m in _matches_after(P.PHONE_UNTER, text, "unter "):  # its lookbehind: "unter "
             if sum(ch.isdigit() for ch in m.group()) >= 7:
                 add((3, m.start(), m.end(), "PHONE", "cue"))
-        for m in P.FILE_NUMBER.finditer(text):
+        for m in _scan(P.FILE_NUMBER, text, ix):
             head = m.group().split()[0] if " " in m.group() else ""
             if head not in self.r.lexicon_caps:
                 add((2, m.start(), m.end(), "ID", "number"))
         for m in P.SWISS_PLACE.finditer(text) if P.CANTON.search(text) else ():
             if not self.r.is_lexicon(m.group().split()[0]):
                 add((9, m.start(), m.end(), "LOCATION", "regex"))
-        for m in P.LONG_NUMBER.finditer(text):
+        for m in _scan(P.LONG_NUMBER, text, ix):
             add((5, m.start(), m.end(), "ID", "number"))
         # Dates: birth dates when a birth cue precedes them.
         month_hits = []
@@ -1186,7 +1193,7 @@ class Detector:
                     mm = P.DATE_TEXT.search(text, mm.end(), min(len(text), we + 8))
                 if mm is not None and (not month_hits or mm.start() >= month_hits[-1].end()):
                     month_hits.append(mm)
-        for rx, found in ((P.DATE_NUM, P.DATE_NUM.finditer(text)), (P.DATE_TEXT, month_hits)):
+        for rx, found in ((P.DATE_NUM, _scan(P.DATE_NUM, text, ix)), (P.DATE_TEXT, month_hits)):
             for m in found:
                 s, e = m.start(), m.end()
                 if rx is P.DATE_NUM and (not self._valid_date(m) or P.DOSE_AFTER.match(text, e)):
@@ -1217,20 +1224,20 @@ class Detector:
                 add((4, s, e, label, "regex"))
                 if h is not None:
                     add((4, h.start("head"), h.end("head"), label, "regex"))
-        for m in P.YEAR.finditer(text):
+        for m in _scan(P.YEAR, text, ix):
             s, e = m.start(), m.end()
             label = "DATE_BIRTH" if self._birth_before(text, s) else "DATE"
             add((6, s, e, label, "year"))
         # Streets and ZIP codes.
         street_matches = []
         last_end = -1
-        for h in P.NUMBER_START.finditer(text):
+        for hs in ix.number_starts(text):
             # Streets end in a suffix + number: find those first, then the full match nearby.
-            if P.STREET_END.search(text, max(0, h.start() - 14), h.start()) is None:
+            if P.STREET_END.search(text, max(0, hs - 14), hs) is None:
                 continue
-            m = P.STREET.search(text, max(0, h.start() - 60, last_end), min(len(text), h.end() + 16))
-            while m is not None and m.end() <= h.start() - 3:
-                m = P.STREET.search(text, m.end(), min(len(text), h.end() + 16))
+            m = P.STREET.search(text, max(0, hs - 60, last_end), min(len(text), hs + 17))
+            while m is not None and m.end() <= hs - 3:
+                m = P.STREET.search(text, m.end(), min(len(text), hs + 17))
             if m is not None and m.start() >= last_end:
                 street_matches.append(m)
                 last_end = m.end()
@@ -1324,7 +1331,7 @@ class Detector:
             name = m.group("name")
             if not self.r.is_plain_word(name) and 0 < int(m.group("n")) < 100:
                 add((5, m.start("n"), m.end("n"), "AGE", "regex"))
-        for m in P.AGE_PAREN.finditer(text):
+        for m in _scan(P.AGE_PAREN, text, ix):
             # "Leon (9)": a number in brackets right after a name-like word
             k = m.start() - 2
             b = k
@@ -1336,7 +1343,7 @@ class Detector:
         for m in _scan(P.AGE_SELF, text, ix):
             add((5, m.start("n"), m.end("n"), "AGE", "regex"))
         for rx in (P.AGE_YEARS, P.AGE_ALT):
-            for m in rx.finditer(text):
+            for m in _scan(rx, text, ix):
                 if rx is P.AGE_YEARS:
                     pre = P.AGE_YEARS_PRE.search(text, max(0, m.start() - 16), m.start())
                     if pre is None:
@@ -1763,7 +1770,7 @@ class Detector:
         if any(q in text for q in _QUOTES):
             cue_rxs += [SPEAKER_AFTER, SPEAKER_BEFORE]  # quoted speech: „…“, sagte Lea / Lea sagte: „…“
         for rx in cue_rxs:
-            for m in rx.finditer(text):
+            for m in _scan(rx, text, ix):
                 if (
                     rx is AUTHOR_CUE
                     and m.group()[:1] in "vd"
@@ -2208,7 +2215,7 @@ class Detector:
                 if m is not None:
                     e = m.end()
             c.append((6, s, e, "ORGANIZATION", "org"))
-        for m in CLUB.finditer(text):
+        for m in _scan(CLUB, text, ix):
             parts = m.group().split()
             if len(parts) >= 2 and (parts[1][0].isdigit() or not self.r.is_plain_word(parts[1])):
                 c.append((6, m.start(), m.end(), "ORGANIZATION", "org"))
@@ -2331,22 +2338,96 @@ def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]):  # type: ign
                 cur = m.end()
 
 
+# Below this length a plain scan is as fast as finding where to try.
+_SCAN_MIN = 1000
+
+
+@dataclass(frozen=True)
+class _Heads:
+    """patterns.Heads prepared for _scan."""
+
+    keys: tuple[str, ...]  # first two characters of the heads at a word start
+    finds: tuple[tuple[str, int], ...]  # other heads, and where the match begins after them
+    number: bool
+
+    @classmethod
+    def of(cls, heads: P.Heads) -> _Heads:
+        finds = [(h, 0) for h in heads.anywhere] + [(h, len(h)) for h in heads.after]
+        return cls(tuple(sorted({h[:2] for h in heads.word})), tuple(finds), heads.number)
+
+
 def _scan(rx: re.Pattern[str], text: str, ix: _Words):  # type: ignore[no-untyped-def]
-    """Exactly rx.finditer(text), but tried only where one of the pattern's literal heads occurs
-    (patterns.literal_heads): heads at a word start are looked up in ix.letter_starts(), the
-    others found with str.find."""
+    """Exactly rx.finditer(text), but tried only where a match can begin (patterns.literal_heads):
+    heads at a word start are looked up in ix.letter_starts(), digits in ix.number_starts(), the
+    other heads found with str.find."""
+    if len(text) < _SCAN_MIN:
+        return rx.finditer(text)
+    if rx in _STARTS:
+        return _matches_at(rx, text, _STARTS[rx](text))
     heads = _HEADS.get(rx)
     if heads is None:
         return rx.finditer(text)
-    at_word, other = heads
+    if heads.number and not (heads.keys or heads.finds):
+        return _matches_at(rx, text, ix.number_starts(text))
     index = ix.letter_starts(text)
-    starts = {p for key in {h[:2] for h in at_word} for p in index.get(key, ())}
-    for h in other:
+    starts = {p for key in heads.keys for p in index.get(key, ())}
+    if heads.number:
+        starts.update(ix.number_starts(text))
+    for h, offset in heads.finds:
         p = text.find(h)
         while p != -1:
-            starts.add(p)
+            starts.add(p + offset)
             p = text.find(h, p + 1)
     return _matches_at(rx, text, sorted(starts))
+
+
+_EMAIL_CHAR = re.compile(r"[\w.+-]")
+_HOST_CHAR = re.compile(r"[\w.-]")
+_FIELD_CHAR = re.compile(r"[a-zäöüß]")
+
+
+def _run_start(rx: re.Pattern[str], text: str, p: int) -> int:
+    """Where the run of characters matching `rx` that ends at p begins."""
+    while p > 0 and rx.match(text, p - 1):
+        p -= 1
+    return p
+
+
+def _email_starts(text: str) -> list[int]:
+    """P.EMAIL begins where the run of [\w.+-] before an "@" does (its look-behind excludes them)."""
+    starts = []
+    p = text.find("@")
+    while p != -1:
+        starts.append(_run_start(_EMAIL_CHAR, text, p))
+        p = text.find("@", p + 1)
+    return sorted(set(starts))
+
+
+def _url_starts(text: str) -> list[int]:
+    """P.URL begins at "http://", "https://" or "www." (in any case), or where the run of [\w.-]
+    that reaches a dot before a top-level domain begins (a host has no other characters and its
+    look-behind excludes them)."""
+    starts = {m.start() for m in P.WWW.finditer(text)}
+    p = text.find("://")
+    while p != -1:
+        starts.update(q for q in (p - 4, p - 5) if q >= 0)
+        p = text.find("://", p + 1)
+    starts.update(_run_start(_HOST_CHAR, text, m.start()) for m in P.DOT_TLD.finditer(text))
+    return sorted(starts)
+
+
+def _number_field_starts(text: str) -> list[int]:
+    """P.GENERIC_NUMBER_CUE begins at the capital before the lower-case run that ends at one of
+    its suffixes ("Vorgangsnummer", "Eingangs-Nr")."""
+    starts = set()
+    for suffix in ("-Nr", "nummer", "-Nummer"):
+        p = text.find(suffix)
+        while p != -1:
+            q = _run_start(_FIELD_CHAR, text, p) - 1
+            if q >= 0:
+                starts.add(q)
+            p = text.find(suffix, p + 1)
+    return sorted(starts)
 
 
 def _name_shaped(w: str) -> bool:
@@ -2359,7 +2440,7 @@ def _name_shaped(w: str) -> bool:
 # Whole-text scans that _scan() may restrict to their literal heads (a literal head never matches
 # the empty string, which _matches_at relies on).
 _HEADS = {
-    rx: heads
+    rx: _Heads.of(heads)
     for rx in (
         P.PHONE_CUE,
         P.ID_CUE,
@@ -2376,6 +2457,21 @@ _HEADS = {
         LEGAL_HINT,
         WARD_NAME,
         BIRTH_NAME_CUE,
+        AUTHOR_CUE,
+        SPEAKER_AFTER,
+        CLUB,
+        P.PHONE,
+        P.RVNR,
+        P.CASE_NUMBER,
+        P.FILE_NUMBER,
+        P.LONG_NUMBER,
+        P.DATE_NUM,
+        P.YEAR,
+        P.AGE_YEARS,
+        P.AGE_ALT,
+        P.AGE_PAREN,
     )
     if (heads := P.literal_heads(rx)) is not None
 }
+# Scans whose possible starts are found by hand (their patterns open with a wide class).
+_STARTS = {P.EMAIL: _email_starts, P.URL: _url_starts, P.GENERIC_NUMBER_CUE: _number_field_starts}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from re import _constants as _C
 from re import _parser as _P
@@ -62,12 +63,17 @@ SOCIAL_DOMAINS = (
     "onlyfans",
     "twitch",
 )
+_TLDS = "de|com|org|net|at|ch|eu|info|io|me|social|app"
 URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'„“”)\]]+"
-    r"|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:de|com|org|net|at|ch|eu|info|io|me|social|app)"
+    r"|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:" + _TLDS + ")"
     r"(?:/[^\s<>\"'„“”)\]]*)?(?![\w@])",
     re.IGNORECASE,
 )
+# Where a URL can begin (detect._url_starts): "www." in any case ("w" has no other case
+# variant), and the dot before a top-level domain.
+WWW = re.compile(r"[wW][wW][wW]\.")
+DOT_TLD = re.compile(r"\.(?:" + _TLDS + ")", re.IGNORECASE)
 HANDLE = re.compile(r"@(?<![\w.@/]@)[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
 SOCIAL_CUE = re.compile(
     r"\b(?:Instagram|Insta|TikTok|Twitter|Facebook|Snapchat|Telegram|Discord|Twitch|Reddit)"
@@ -433,64 +439,109 @@ GENERIC_NUMBER_CUE = starting_with(GENERIC_NUMBER_CUE)
 # ----------------------------------------------------------------------------------------------
 # Cue patterns open with a branch of words ("Tel|Telefon|Fax|..."); even with the lookahead above
 # the engine still visits every position that starts with one of their letters.  literal_heads()
-# derives from the parsed pattern the literal text that every match begins with, so that a caller
-# can try the regex only where one of these heads occurs (detect._scan) -- same matches.
-# A head "at a word start" is preceded by \b or a look-behind that excludes word characters
-# ("(?<![\w-])", "(?<=[ \t])") and begins with a letter.
+# derives from the parsed pattern where a match can begin, so that a caller can try the regex only
+# there (detect._scan) -- same matches.  Every match begins
+#   WORD   with one of `word` at a word start: after \b or a look-behind that excludes word
+#          characters ("(?<![\w-])", "(?<=[ \t])"), and the head begins with a letter;
+#   ANY    with one of `anywhere`, wherever it occurs;
+#   AFTER  right after one of `after`: the pattern opens with a look-behind for literal text;
+#   NUMBER at a digit that no word character precedes ("\d(?<![\w.]\d)", "(?<![\w-])\d").
 _WORD_CHAR = re.compile(r"\w")
 _MAX_HEADS = 400
+WORD, ANY, AFTER, NUMBER = "word", "any", "after", "number"
+
+
+@dataclass(frozen=True)
+class Heads:
+    word: tuple[str, ...]
+    anywhere: tuple[str, ...]
+    after: tuple[str, ...]
+    number: bool
 
 
 def _small_literal_class(op: object, av: Any) -> bool:
-    return op is _C.IN and len(av) <= 4 and all(o is _C.LITERAL for o, _a in av)
+    return op is _C.IN and len(av) <= 8 and all(o is _C.LITERAL for o, _a in av)
 
 
-def _excludes_word_chars(items: list) -> bool:  # type: ignore[type-arg]
-    """A negative look-behind on one class that contains \\w: "(?<!\\w)", "(?<![\\w-])"."""
-    return (
-        len(items) == 1
-        and items[0][0] is _C.IN
-        and (_C.CATEGORY, _C.CATEGORY_WORD) in items[0][1]
-        and not any(o is _C.NEGATE for o, _a in items[0][1])
-    )
+def _literal_texts(items: list) -> list[str] | None:  # type: ignore[type-arg]
+    """The strings a sequence of literals and small literal classes matches ("[Ii]ch" -> Ich, ich)."""
+    runs = [""]
+    for op, av in items:
+        if op is _C.LITERAL:
+            runs = [s + chr(av) for s in runs]
+        elif _small_literal_class(op, av) and len(runs) * len(av) <= _MAX_HEADS:
+            runs = [s + chr(a) for s in runs for _o, a in av]
+        else:
+            return None
+    return runs
 
 
-def _ends_in_non_word_char(items: list) -> bool:  # type: ignore[type-arg]
-    """A positive look-behind whose last character is no word character: "(?<=[ \\t])"."""
+def _is_digit_class(op: object, av: Any) -> bool:
+    if op is _C.LITERAL:
+        return chr(av).isdecimal()
+    return op is _C.IN and av == [(_C.CATEGORY, _C.CATEGORY_DIGIT)]
+
+
+_DIGIT_CLASS = (_C.IN, [(_C.CATEGORY, _C.CATEGORY_DIGIT)])
+
+
+def _no_word_char_before(op: object, av: Any, consumed: tuple[object, Any] | None = None) -> bool:
+    """Is (op, av) a look-behind that says the character before the match -- before the one
+    character `consumed` so far -- is no word character?  "(?<![\\w-])", "(?<=[ \\t])"; after a
+    digit "(?<![\\w.,]\\d)", "(?<=[a-z] \\(\\d)"."""
+    if op not in (_C.ASSERT, _C.ASSERT_NOT) or av[0] != -1:
+        return False
+    items = list(av[1].data)
+    if consumed is not None:
+        if not items:
+            return False
+        # "(?<![\\w]X)" only speaks about the character before if X matches the consumed one.
+        wider = items[-1] == _DIGIT_CLASS and _is_digit_class(*consumed)
+        if op is _C.ASSERT_NOT and items[-1] != consumed and not wider:
+            return False
+        items = items[:-1]
     if not items:
         return False
-    op, av = items[-1]
-    if op is _C.LITERAL:
-        return _WORD_CHAR.match(chr(av)) is None
-    return op is _C.IN and all(o is _C.LITERAL and _WORD_CHAR.match(chr(a)) is None for o, a in av)
+    last_op, last_av = items[-1]
+    if op is _C.ASSERT_NOT:
+        return (
+            len(items) == 1
+            and last_op is _C.IN
+            and (_C.CATEGORY, _C.CATEGORY_WORD) in last_av
+            and not any(o is _C.NEGATE for o, _a in last_av)
+        )
+    texts = _literal_texts([items[-1]])  # positive: it must be a non-word character
+    return texts is not None and all(_WORD_CHAR.match(t) is None for t in texts)
 
 
-def _heads(items: list, word_start: bool = False) -> set[tuple[str, bool]] | None:  # type: ignore[type-arg]
-    """(head, at a word start) pairs, one of which every match of items begins with; None if unknown."""
+def _heads(items: list, word_start: bool = False) -> set[tuple[str, str]] | None:  # type: ignore[type-arg]
+    """(head, kind) pairs, one of which every match of items begins with; None if unknown."""
     for k, (op, av) in enumerate(items):
         if op is _C.AT:
             word_start = word_start or av is _C.AT_BOUNDARY
             continue
-        if op is _C.ASSERT_NOT and av[0] == -1 and _excludes_word_chars(av[1].data):
+        if _no_word_char_before(op, av):
             word_start = True
-            continue
-        if op is _C.ASSERT and av[0] == -1 and _ends_in_non_word_char(av[1].data):
-            word_start = True
-            continue
+        if op is _C.ASSERT and av[0] == -1 and (texts := _literal_texts(av[1].data)) is not None:
+            # "(?<=Diktat)": right after the literal, unless what follows has heads of its own
+            rest = _heads(items[k + 1 :], word_start)
+            return rest if rest is not None else {(t, AFTER) for t in texts}
         if op in (_C.ASSERT, _C.ASSERT_NOT):
             continue  # zero-width: the next element consumes the first character
+        if _is_digit_class(op, av) and (
+            word_start or (k + 1 < len(items) and _no_word_char_before(*items[k + 1], consumed=(op, av)))
+        ):
+            return {("", NUMBER)}
         if op is _C.LITERAL or _small_literal_class(op, av):
-            runs = [""]
-            for op2, av2 in items[k:]:
-                if op2 is _C.LITERAL:
-                    runs = [s + chr(av2) for s in runs]
-                elif _small_literal_class(op2, av2) and len(runs) * len(av2) <= _MAX_HEADS:
-                    runs = [s + chr(a) for s in runs for _o, a in av2]
-                else:
-                    break
-            return {(s, word_start and s[0].isalpha()) for s in runs}
+            end = k
+            while end < len(items) and (items[end][0] is _C.LITERAL or _small_literal_class(*items[end])):
+                end += 1
+            texts = _literal_texts(items[k:end]) or _literal_texts(items[k : k + 1])
+            if texts is None:
+                return None
+            return {(t, WORD if word_start and t[0].isalpha() else ANY) for t in texts}
         if op is _C.BRANCH:
-            out: set[tuple[str, bool]] = set()
+            out: set[tuple[str, str]] = set()
             for alt in av[1]:
                 sub = _heads(alt.data, word_start)
                 if sub is None:
@@ -499,27 +550,30 @@ def _heads(items: list, word_start: bool = False) -> set[tuple[str, bool]] | Non
             return out if len(out) <= _MAX_HEADS else None
         if op is _C.SUBPATTERN and not av[1] and not av[2]:
             return _heads(av[3].data, word_start)
-        return None  # a class, a repeat, ...: no literal head
+        if op is _C.MAX_REPEAT and av[0] == 0 and av[1] == 1:  # optional: taken or skipped
+            taken = _heads(list(av[2].data) + list(items[k + 1 :]), word_start)
+            skipped = _heads(items[k + 1 :], word_start)
+            if taken is None or skipped is None:
+                return None
+            return taken | skipped
+        return None  # a wider class, a repeat, ...: no literal head
     return None  # zero-width only
 
 
-def literal_heads(rx: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """(heads at a word start, other heads) of `rx` (see above), or None.
+def literal_heads(rx: re.Pattern[str]) -> Heads | None:
+    """Where a match of `rx` can begin (see above), or None.
 
-    A head that begins with another head is dropped: "Tel" already covers "Telefon".
+    A head that begins with another head of its kind is dropped: "Tel" already covers "Telefon".
     """
     if rx.flags & (re.IGNORECASE | re.VERBOSE):
         return None
     found = _heads(_P.parse(rx.pattern, rx.flags).data)
     if not found:
         return None
-    texts = {h for h, _ws in found}
-    # A word-start head that another (shorter) head covers stays covered there; the shorter head is
-    # searched as a word-start head only if every head it covers is one.
-    shortest = {h for h in texts if not any(o != h and h.startswith(o) for o in texts)}
-    at_word: list[str] = []
-    other: list[str] = []
-    for h in sorted(shortest):
-        covered = [ws for o, ws in found if o.startswith(h)]
-        (at_word if all(covered) and len(h) >= 2 else other).append(h)
-    return tuple(at_word), tuple(other)
+    # A WORD head shorter than 2 characters is searched as ANY (the word-start index is by 2 characters).
+    found = {(h, ANY if kind == WORD and len(h) < 2 else kind) for h, kind in found}
+    by_kind: dict[str, list[str]] = {WORD: [], ANY: [], AFTER: []}
+    for kind in by_kind:
+        texts = {h for h, k in found if k == kind}
+        by_kind[kind] = sorted(h for h in texts if not any(o != h and h.startswith(o) for o in texts))
+    return Heads(tuple(by_kind[WORD]), tuple(by_kind[ANY]), tuple(by_kind[AFTER]), (("", NUMBER) in found))
