@@ -114,7 +114,7 @@ def _fold_pattern(word: str) -> str:
     return "".join(out)
 
 
-_WORD_START = re.compile(r"(?<!\w)\w")
+_WORD_RUN = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
 _SS_HEAD = "(?:ss|ß|ẞ|SS)"
 
@@ -204,12 +204,14 @@ class _WordStarts:
     def by_char(self) -> dict[str, list[int]]:
         if self._by_char is None:
             d: dict[str, list[int]] = {}
-            for m in _WORD_START.finditer(self.text):
-                ch = m.group()
+            text = self.text
+            for m in _WORD_RUN.finditer(text):  # a run of word characters starts where no other precedes
+                p = m.start()
+                ch = text[p]
                 if ch in d:
-                    d[ch].append(m.start())
+                    d[ch].append(p)
                 else:
-                    d[ch] = [m.start()]
+                    d[ch] = [p]
             self._by_char = d
         return self._by_char
 

@@ -2326,18 +2326,6 @@ def _matches_after(rx: re.Pattern[str], text: str, literal: str):  # type: ignor
         p = text.find(literal, p + 1)
 
 
-def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]):  # type: ignore[no-untyped-def]
-    """Exactly rx.finditer(text) for a regex that never matches the empty string and whose every
-    match begins at one of `starts` (ascending)."""
-    cur = 0
-    for p in starts:
-        if p >= cur:
-            m = rx.match(text, p)
-            if m is not None:
-                yield m
-                cur = m.end()
-
-
 # Below this length a plain scan is as fast as finding where to try.
 _SCAN_MIN = 1000
 
@@ -2363,22 +2351,19 @@ def _scan(rx: re.Pattern[str], text: str, ix: _Words):  # type: ignore[no-untype
     if len(text) < _SCAN_MIN:
         return rx.finditer(text)
     if rx in _STARTS:
-        return _matches_at(rx, text, _STARTS[rx](text))
+        return P.matches_at(rx, text, _STARTS[rx](text))
     heads = _HEADS.get(rx)
     if heads is None:
         return rx.finditer(text)
     if heads.number and not (heads.keys or heads.finds):
-        return _matches_at(rx, text, ix.number_starts(text))
+        return P.matches_at(rx, text, ix.number_starts(text))
     index = ix.letter_starts(text)
     starts = {p for key in heads.keys for p in index.get(key, ())}
     if heads.number:
         starts.update(ix.number_starts(text))
     for h, offset in heads.finds:
-        p = text.find(h)
-        while p != -1:
-            starts.add(p + offset)
-            p = text.find(h, p + 1)
-    return _matches_at(rx, text, sorted(starts))
+        starts.update(p + offset for p in P.find_all(text, h))
+    return P.matches_at(rx, text, sorted(starts))
 
 
 _EMAIL_CHAR = re.compile(r"[\w.+-]")
@@ -2386,21 +2371,9 @@ _HOST_CHAR = re.compile(r"[\w.-]")
 _FIELD_CHAR = re.compile(r"[a-zäöüß]")
 
 
-def _run_start(rx: re.Pattern[str], text: str, p: int) -> int:
-    """Where the run of characters matching `rx` that ends at p begins."""
-    while p > 0 and rx.match(text, p - 1):
-        p -= 1
-    return p
-
-
 def _email_starts(text: str) -> list[int]:
     """P.EMAIL begins where the run of [\w.+-] before an "@" does (its look-behind excludes them)."""
-    starts = []
-    p = text.find("@")
-    while p != -1:
-        starts.append(_run_start(_EMAIL_CHAR, text, p))
-        p = text.find("@", p + 1)
-    return sorted(set(starts))
+    return sorted(set(P.run_starts(_EMAIL_CHAR, text, P.find_all(text, "@"))))
 
 
 def _url_starts(text: str) -> list[int]:
@@ -2408,26 +2381,17 @@ def _url_starts(text: str) -> list[int]:
     that reaches a dot before a top-level domain begins (a host has no other characters and its
     look-behind excludes them)."""
     starts = {m.start() for m in P.WWW.finditer(text)}
-    p = text.find("://")
-    while p != -1:
+    for p in P.find_all(text, "://"):
         starts.update(q for q in (p - 4, p - 5) if q >= 0)
-        p = text.find("://", p + 1)
-    starts.update(_run_start(_HOST_CHAR, text, m.start()) for m in P.DOT_TLD.finditer(text))
+    starts.update(P.run_starts(_HOST_CHAR, text, [m.start() for m in P.DOT_TLD.finditer(text)]))
     return sorted(starts)
 
 
 def _number_field_starts(text: str) -> list[int]:
     """P.GENERIC_NUMBER_CUE begins at the capital before the lower-case run that ends at one of
     its suffixes ("Vorgangsnummer", "Eingangs-Nr")."""
-    starts = set()
-    for suffix in ("-Nr", "nummer", "-Nummer"):
-        p = text.find(suffix)
-        while p != -1:
-            q = _run_start(_FIELD_CHAR, text, p) - 1
-            if q >= 0:
-                starts.add(q)
-            p = text.find(suffix, p + 1)
-    return sorted(starts)
+    ends = sorted({p for suffix in ("-Nr", "nummer", "-Nummer") for p in P.find_all(text, suffix)})
+    return sorted({q - 1 for q in P.run_starts(_FIELD_CHAR, text, ends) if q > 0})
 
 
 def _name_shaped(w: str) -> bool:
@@ -2438,7 +2402,7 @@ def _name_shaped(w: str) -> bool:
 
 
 # Whole-text scans that _scan() may restrict to their literal heads (a literal head never matches
-# the empty string, which _matches_at relies on).
+# the empty string, which patterns.matches_at relies on).
 _HEADS = {
     rx: _Heads.of(heads)
     for rx in (

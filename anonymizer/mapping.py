@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from .entities import PLACEHOLDER, STEM_TO_LABEL, fold
+from .patterns import find_all, matches_at, run_starts
 
 _STEMS = "|".join(sorted(STEM_TO_LABEL, key=len, reverse=True))
 # What restore() accepts (models change placeholders slightly) -- and therefore
@@ -22,10 +23,19 @@ PLACEHOLDER_RE = re.compile(
 _BARE_OK = re.compile(rf"(?:{_STEMS})_\d+")
 
 
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _placeholder_starts(text: str) -> list[int]:
+    """Where PLACEHOLDER_RE can match: at a "[", or where the word around an "_" begins
+    ("PERSON_1": its look-behind excludes word characters)."""
+    return sorted(set(find_all(text, "[")) | set(run_starts(_WORD_CHAR, text, find_all(text, "_"))))
+
+
 def iter_placeholders(text: str):  # type: ignore[no-untyped-def]
     if "[" not in text and "_" not in text:
         return  # every form restore() accepts has a bracket or an underscore
-    for m in PLACEHOLDER_RE.finditer(text):
+    for m in matches_at(PLACEHOLDER_RE, text, _placeholder_starts(text)):  # == PLACEHOLDER_RE.finditer
         if m.group(1) is not None:
             yield m, m.group(1).upper(), int(m.group(2))
         elif _BARE_OK.fullmatch(m.group(0)):

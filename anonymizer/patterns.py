@@ -577,3 +577,44 @@ def literal_heads(rx: re.Pattern[str]) -> Heads | None:
         texts = {h for h, k in found if k == kind}
         by_kind[kind] = sorted(h for h in texts if not any(o != h and h.startswith(o) for o in texts))
     return Heads(tuple(by_kind[WORD]), tuple(by_kind[ANY]), tuple(by_kind[AFTER]), (("", NUMBER) in found))
+
+
+def find_all(text: str, literal: str) -> list[int]:
+    """Start offsets of every occurrence of `literal` (overlapping ones too), ascending."""
+    out = []
+    p = text.find(literal)
+    while p != -1:
+        out.append(p)
+        p = text.find(literal, p + 1)
+    return out
+
+
+def run_starts(char: re.Pattern[str], text: str, ends: list[int]) -> list[int]:
+    """For each p of `ends` (ascending, distinct): where the run of characters matching `char`
+    that ends right before p begins.  Linear: a walk stops where the previous one ended."""
+    out = []
+    prev_p, prev_q = -1, 0
+    for p in ends:
+        q = p
+        while q > 0:
+            if q == prev_p:  # the run goes on through the previous one
+                q = prev_q
+                break
+            if not char.match(text, q - 1):
+                break
+            q -= 1
+        out.append(q)
+        prev_p, prev_q = p, q
+    return out
+
+
+def matches_at(rx: re.Pattern[str], text: str, starts: list[int]):  # type: ignore[no-untyped-def]
+    """Exactly rx.finditer(text) for a regex that never matches the empty string and whose every
+    match begins at one of `starts` (ascending)."""
+    cur = 0
+    for p in starts:
+        if p >= cur:
+            m = rx.match(text, p)
+            if m is not None:
+                yield m
+                cur = m.end()
