@@ -922,8 +922,9 @@ AUTHOR_VERB = re.compile(
     r"korrigiert|getippt)[ \t]+$",
     re.IGNORECASE,
 )
+_SALUTATION_WORDS = r"(?:[Ll]iebe|[Ll]ieber|[Hh]allo|[Hh]i|[Ss]ervus|[Mm]oin|[Hh]ey)"
 SALUTATION = re.compile(
-    r"(?:^|(?<=[,;.!?])[ \t]*)[ \t]*(?:[Ll]iebe|[Ll]ieber|[Hh]allo|[Hh]i|[Ss]ervus|[Mm]oin|[Hh]ey)[ \t]+"
+    r"(?:^|(?<=[,;.!?])[ \t]*)[ \t]*" + _SALUTATION_WORDS + r"[ \t]+"
     r"(?=[A-ZÄÖÜ][\w'’-]+[ \t]*(?:[,!:]|\r?\n|$))",
     re.MULTILINE,
 )
@@ -935,9 +936,8 @@ _SPEECH_VERBS = (
 )
 _QUOTES = ("„", "“", "”", "»", "«", '"')
 SPEAKER_AFTER = re.compile(r"(?<=[“”\"»«])[ \t]*,?[ \t]*" + _SPEECH_VERBS + r"[ \t]+(?=[A-ZÄÖÜ])")
-SPEAKER_BEFORE = re.compile(
-    r"(?=[A-ZÄÖÜ])(?<![\w'’-])(?=[\w'’-]+[ \t]+" + _SPEECH_VERBS + r"[ \t]*:[ \t]*[„\"»“])"
-)
+_SPEECH_COLON = _SPEECH_VERBS + r"[ \t]*:[ \t]*[„\"»“]"
+SPEAKER_BEFORE = re.compile(r"(?=[A-ZÄÖÜ])(?<![\w'’-])(?=[\w'’-]+[ \t]+" + _SPEECH_COLON + ")")
 _SALUTATION_HINTS = ("iebe", "allo", "Hi ", "hi ", "ervus", "oin ", "Hey ", "hey ")
 BIRTH_NAME_CUE = re.compile(r"\*[ \t]*\d|geb\.|geboren[ \t]+am")
 # Scanned over the whole text: skip straight to the characters a match can begin with.
@@ -2387,6 +2387,27 @@ def _url_starts(text: str) -> list[int]:
     return sorted(starts)
 
 
+_BLANK = re.compile(r"[ \t]")
+_NAME_CHAR = re.compile(r"[\w'’-]")
+_heads = P.literal_heads(re.compile(_SALUTATION_WORDS))
+assert _heads is not None  # a branch of words
+_SALUTATION_HEADS = _heads.word + _heads.anywhere
+_SPEECH_COLON_RX = re.compile(_SPEECH_COLON)
+
+
+def _salutation_starts(text: str) -> list[int]:
+    """SALUTATION begins at a line start or after a punctuation mark, then only blanks up to its
+    word: where the run of blanks before an occurrence of the word begins."""
+    words = sorted({p for h in _SALUTATION_HEADS for p in P.find_all(text, h)})
+    return sorted(set(P.run_starts(_BLANK, text, words)))
+
+
+def _speaker_before_starts(text: str) -> list[int]:
+    """SPEAKER_BEFORE (empty) matches at the start of the name before blanks and "sagte: „"."""
+    colons = [m.start() for m in _SPEECH_COLON_RX.finditer(text)]
+    return sorted(set(P.run_starts(_NAME_CHAR, text, P.run_starts(_BLANK, text, colons))))
+
+
 def _number_field_starts(text: str) -> list[int]:
     """P.GENERIC_NUMBER_CUE begins at the capital before the lower-case run that ends at one of
     its suffixes ("Vorgangsnummer", "Eingangs-Nr")."""
@@ -2438,4 +2459,10 @@ _HEADS = {
     if (heads := P.literal_heads(rx)) is not None
 }
 # Scans whose possible starts are found by hand (their patterns open with a wide class).
-_STARTS = {P.EMAIL: _email_starts, P.URL: _url_starts, P.GENERIC_NUMBER_CUE: _number_field_starts}
+_STARTS = {
+    P.EMAIL: _email_starts,
+    P.URL: _url_starts,
+    P.GENERIC_NUMBER_CUE: _number_field_starts,
+    SALUTATION: _salutation_starts,
+    SPEAKER_BEFORE: _speaker_before_starts,
+}

@@ -609,8 +609,8 @@ def run_starts(char: re.Pattern[str], text: str, ends: list[int]) -> list[int]:
 
 
 def matches_at(rx: re.Pattern[str], text: str, starts: list[int]):  # type: ignore[no-untyped-def]
-    """Exactly rx.finditer(text) for a regex that never matches the empty string and whose every
-    match begins at one of `starts` (ascending)."""
+    """Exactly rx.finditer(text) for a regex whose every match begins at one of `starts`
+    (ascending, distinct) and that never matches the empty string -- or only ever does."""
     cur = 0
     for p in starts:
         if p >= cur:
