@@ -1087,6 +1087,8 @@ class Detector:
     def __init__(self, res: Resources) -> None:
         self.r = res
         self.extra_ner = None  # optional spaCy pipeline (see Anonymizer)
+        # Lower-case words that can start a name run in _names (a cue or a name-list entry).
+        self._name_starts = frozenset().union(CUE_START, WEAK_CUES, res.first, res.first_cue, res.sur)
 
     # ------------------------------------------------------------------
     def detect(self, text: str, person_keys: dict[str, str] | None = None, leak_only: bool = False) -> list[Entity]:
@@ -1498,13 +1500,7 @@ class Detector:
         for k in ix.indices(
             w
             for w, low in ix.lower.items()
-            if low in CUE_START
-            or low in WEAK_CUES
-            or low in r.first
-            or low in r.first_cue
-            or low in r.sur
-            or len(w) == 1
-            or w in ("Ch", "Th", "Ph")
+            if low in self._name_starts or len(w) == 1 or w in ("Ch", "Th", "Ph")
         ):
             can_start[k] = 1
         i = 0
