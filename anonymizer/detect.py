@@ -2368,12 +2368,12 @@ _FIELD_CHAR = re.compile(r"[a-zäöüß]")
 
 
 def _email_starts(text: str) -> list[int]:
-    """P.EMAIL begins where the run of [\w.+-] before an "@" does (its look-behind excludes them)."""
+    r"""P.EMAIL begins where the run of [\w.+-] before an "@" does (its look-behind excludes them)."""
     return sorted(set(P.run_starts(_EMAIL_CHAR, text, P.find_all(text, "@"))))
 
 
 def _url_starts(text: str) -> list[int]:
-    """P.URL begins at "http://", "https://" or "www." (in any case), or where the run of [\w.-]
+    r"""P.URL begins at "http://", "https://" or "www." (in any case), or where the run of [\w.-]
     that reaches a dot before a top-level domain begins (a host has no other characters and its
     look-behind excludes them)."""
     starts = {m.start() for m in P.WWW.finditer(text)}
@@ -2385,9 +2385,9 @@ def _url_starts(text: str) -> list[int]:
 
 _BLANK = re.compile(r"[ \t]")
 _NAME_CHAR = re.compile(r"[\w'’-]")
-_heads = P.literal_heads(re.compile(_SALUTATION_WORDS))
-assert _heads is not None  # a branch of words
-_SALUTATION_HEADS = _heads.word + _heads.anywhere
+_salutation_words = P.literal_heads(re.compile(_SALUTATION_WORDS))
+assert _salutation_words is not None  # a branch of words
+_SALUTATION_HEADS = _salutation_words.word + _salutation_words.anywhere
 _SPEECH_COLON_RX = re.compile(_SPEECH_COLON)
 
 
