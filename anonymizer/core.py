@@ -305,10 +305,10 @@ class Anonymizer:
         if found:
             # `found` comes out of Detector._resolve: sorted and non-overlapping, so the only
             # detected span that can contain a known span is the last one starting at or before it.
-            starts = [f.start for f in found]
+            found_starts = [f.start for f in found]
             kept_extra = []
             for x in extra:
-                k = bisect_right(starts, x.start) - 1
+                k = bisect_right(found_starts, x.start) - 1
                 if k >= 0 and x.end > x.start and _yields_to(x, found[k]):
                     continue
                 if x.end <= x.start and any(_yields_to(x, f) for f in found):
@@ -338,10 +338,10 @@ class Anonymizer:
             for label, values in mapping.known.items():
                 items.setdefault(label, []).extend(values)
         if known:
-            for label, values in known.items():
-                if isinstance(values, str):
-                    values = [values]
-                items.setdefault(label, []).extend(v for v in values if v and v.strip())
+            for label, given in known.items():
+                if isinstance(given, str):
+                    given = [given]
+                items.setdefault(label, []).extend(v for v in given if v and v.strip())
         out = []
         for label, values in items.items():
             lab = _ALIASES.get(label.upper(), label.upper())
@@ -525,9 +525,9 @@ class Anonymizer:
                 for suf in _INFLECT:  # "Anna Winters" -> "[PERSON_1]s"
                     if f.endswith(suf) and "PERSON|" + f[: -len(suf)] in index and len(f) - len(suf) >= 2:
                         cut = len(original) - len(suf)
-                        ph = index["PERSON|" + f[: -len(suf)]]
-                        if _same_person(mapping, ph, names, f[: -len(suf)]):
-                            return ph, original[:cut], original[cut:]
+                        inflected = index["PERSON|" + f[: -len(suf)]]
+                        if _same_person(mapping, inflected, names, f[: -len(suf)]):
+                            return inflected, original[:cut], original[cut:]
         keys = [fold(t) for t in reversed(names)]
         ph = index.get("PERSON|" + fold(" ".join(original.split()))) if keys else None
         if keys and ph is None:

@@ -1186,7 +1186,7 @@ class Detector:
         for m in _scan(P.LONG_NUMBER, text, ix):
             add((5, m.start(), m.end(), "ID", "number"))
         # Dates: birth dates when a birth cue precedes them.
-        month_hits = []
+        month_hits: list[re.Match[str]] = []
         for wi in ix.indices(w for w, low in ix.lower.items() if low in P.MONTH_NUM or low + "." in P.MONTH_NUM):
             ws, we, w = words[wi]
             if w.lower() in P.MONTH_NUM or (w.lower() + "." in P.MONTH_NUM and text[we : we + 1] == "."):
@@ -1304,7 +1304,7 @@ class Detector:
             ce = cs + len(" ".join(city_words[:keep])) if keep < len(city_words) else ce
             add((4, cs, ce, "LOCATION", "zip"))
         # Ages.
-        age_hits = []
+        age_hits: list[re.Match[str]] = []
         for wi in ix.indices(w for w, low in ix.lower.items() if "jähr" in low or "jahrig" in low or low == "j"):
             ws, we, w = words[wi]
             lw = w.lower()
@@ -1722,16 +1722,16 @@ class Detector:
                     if is_initial(end_idx - 1):
                         ee += 1
                     spans.append((ss, ee, src))
-                    toks = [
+                    tok_idx = [
                         t
                         for t in range(start_run, end_idx)
                         if not is_initial(t) and words[t][2].lower() not in NAME_PARTICLES
                     ]
-                    for t in toks:
-                        tw = words[t][2]
+                    for ti in tok_idx:
+                        tw = words[ti][2]
                         if len(tw) >= 3 and not r.is_plain_word(tw):
                             found_tokens.add(fold(tw))
-                            if len(toks) >= 2 or in_gaz(tw.lower()) or src == "strong":
+                            if len(tok_idx) >= 2 or in_gaz(tw.lower()) or src == "strong":
                                 multi_tokens.add(fold(tw))
                     # "Drs. Seiler und Wantzer": a second name joined by "und"
                     if (
@@ -1789,8 +1789,8 @@ class Detector:
                     if k == j or not (in_gaz_any(lj) or (k >= j + 2 and not r.is_plain_word(wj))):
                         continue
                 spans.append((words[j][0], words[k - 1][1], "strong"))
-                for t in range(j, k):
-                    tw = words[t][2]
+                for ti in range(j, k):
+                    tw = words[ti][2]
                     if len(tw) >= 3 and not r.is_plain_word(tw):
                         found_tokens.add(fold(tw))
                         multi_tokens.add(fold(tw))
@@ -2069,9 +2069,9 @@ class Detector:
                     if k:
                         org_spans.append((s, words[i + k][1]))
                 continue
-            head = self._org_head(low)
+            is_head = self._org_head(low)
             hyph = "-" in w and ORG_SUFFIX_RE.search(low.rsplit("-", 1)[-1]) is not None
-            if not head and not hyph:
+            if not is_head and not hyph:
                 continue
             # Proper words after the head: "Klinikum Nord", "Krankenhaus der Samariter Holzhausen",
             # chained heads: "Klinik für Allgemeinchirurgie des Diakonissenkrankenhauses Bärental",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from re import _constants as _C
-from re import _parser as _P
+from re import _constants as _C  # type: ignore[attr-defined]  # private in typeshed, public enough at run time (3.11+)
+from re import _parser as _P  # type: ignore[attr-defined]
 
 MONTHS = (
     "Januar|Jänner|Februar|Feber|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|"
@@ -529,7 +529,7 @@ def _heads(items: list, word_start: bool = False) -> set[tuple[str, str]] | None
         if op in (_C.ASSERT, _C.ASSERT_NOT):
             continue  # zero-width: the next element consumes the first character
         if _is_digit_class(op, av) and (
-            word_start or (k + 1 < len(items) and _no_word_char_before(*items[k + 1], consumed=(op, av)))
+            word_start or (k + 1 < len(items) and _no_word_char_before(items[k + 1][0], items[k + 1][1], consumed=(op, av)))
         ):
             return {("", NUMBER)}
         if op is _C.LITERAL or _small_literal_class(op, av):

@@ -14,6 +14,11 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 export DUKTUS_VAR_DIR="${DUKTUS_VAR_DIR:-$PWD/var/test}"
 mkdir -p "$DUKTUS_VAR_DIR"
+# The whole suite (no arguments, as in CI) type-checks first: mypy with django-stubs (mypy.ini).
+if [ "$#" -eq 0 ]; then
+  echo "mypy …"
+  .venv/bin/mypy
+fi
 .venv/bin/python -m duktus.embedded start
 trap '.venv/bin/python -m duktus.embedded stop' EXIT
 set +e
