@@ -19,6 +19,7 @@ import os
 import secrets
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -233,23 +234,24 @@ def unwrap_data_key(wrapped: str | None, practice: Any) -> Fernet:
         raise DecryptionError("data key cannot be unwrapped") from exc
 
 
-def open_columns(model: Any, practice: Any, wrapped: str | None, columns: dict[str, str | None]) -> dict[str, Any]:
-    """Decrypt ciphertext columns of one row read with values_list() (field name → token).
+def open_columns(practice: Any, wrapped: str | None, fields: Sequence[Any], tokens: Sequence[str | None]) -> list[Any]:
+    """Decrypt the ciphertext columns of one row read with values_list(): `tokens[i]` is the
+    column of the EncryptedField `fields[i]`, `wrapped` the row's wrapped data key.
 
     For long lists: 500 model instances with their data keys cost more than the decryption
-    itself. The result is what the model's attribute would give (dates as dates).
+    itself. The values are what the model attributes would give (dates as dates).
     """
     fernet = unwrap_data_key(wrapped, practice)
-    out: dict[str, Any] = {}
-    for name, token in columns.items():
+    out: list[Any] = []
+    for field, token in zip(fields, tokens, strict=True):
         if token is None:
-            out[name] = None
+            out.append(None)
             continue
         try:
             raw = fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
-            raise DecryptionError(f"{model.__name__}.{name} cannot be decrypted") from exc
-        out[name] = model._meta.get_field(name).from_text(raw)
+            raise DecryptionError(f"{field.model.__name__}.{field.name} cannot be decrypted") from exc
+        out.append(field.from_text(raw))
     return out
 
 

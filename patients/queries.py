@@ -61,16 +61,16 @@ def patient_rows(membership: Any, query: str = "") -> list[PatientRow]:
             return []
         qs = qs.filter(name_index__contains=terms)
     # get_field is typed Field | ForeignObjectRel; these names are the model's own encrypted fields.
-    attnames = [cast(crypto.EncryptedField, Patient._meta.get_field(name)).attname for name in _ROW_SECRETS]
+    fields = [cast(crypto.EncryptedField, Patient._meta.get_field(name)) for name in _ROW_SECRETS]
     # One reverse() for the whole list: URLs differ only in the UUID.
     marker = "00000000-0000-0000-0000-000000000000"
     pattern = reverse("patients:detail", kwargs={"code": marker})
     # get_FOO_display() rebuilds the choices dict on every call: build it once.
     insurance_labels = {k: str(v) for k, v in Patient._meta.get_field("insurance_type").flatchoices}
     keyed = []
-    for code, pseudonym, insurance, email, wrapped, *tokens in qs.values_list(*_ROW_COLUMNS, *attnames):
-        plain = crypto.open_columns(Patient, practice, wrapped, dict(zip(_ROW_SECRETS, tokens)))
-        last, first, birth = plain["last_name"] or "", plain["first_name"] or "", plain["birth_date"]
+    for code, pseudonym, insurance, email, wrapped, *tokens in qs.values_list(*_ROW_COLUMNS, *(f.attname for f in fields)):
+        last, first, birth = crypto.open_columns(practice, wrapped, fields, tokens)
+        last, first = last or "", first or ""
         row = PatientRow(
             url=pattern.replace(marker, str(code)),
             name=f"{last}, {first}",

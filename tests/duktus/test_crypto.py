@@ -53,15 +53,20 @@ class EncryptedFieldTestCase(BaseTestCase):
             _ = d.icd_code
 
     def test_open_columns_reads_values_list_rows_like_the_model(self) -> None:
-        row = Patient.objects.values_list("data_key__wrapped", "last_name_ct", "birth_date_ct", "guardian_name_ct").get(pk=self.patient.pk)
-        wrapped, *tokens = row
-        plain = crypto.open_columns(Patient, self.practice, wrapped, dict(zip(("last_name", "birth_date", "guardian_name"), tokens)))
-        self.assertEqual(plain, {"last_name": "Berger", "birth_date": dt.date(1981, 3, 15), "guardian_name": self.patient.guardian_name})
+        fields = [Patient._meta.get_field(n) for n in ("last_name", "birth_date", "guardian_name")]
+        wrapped, *tokens = Patient.objects.values_list("data_key__wrapped", *(f.attname for f in fields)).get(pk=self.patient.pk)
+        plain = crypto.open_columns(self.practice, wrapped, fields, tokens)
+        self.assertEqual(plain, ["Berger", dt.date(1981, 3, 15), self.patient.guardian_name])
         with self.assertRaises(crypto.DecryptionError):
-            crypto.open_columns(Patient, self.practice, None, {"last_name": tokens[0]})
+            crypto.open_columns(self.practice, None, fields[:1], tokens[:1])
         # Another practice's key cannot unwrap this patient's data key.
         with self.assertRaises(crypto.DecryptionError):
-            crypto.open_columns(Patient, self.practice_b, wrapped, {"last_name": tokens[0]})
+            crypto.open_columns(self.practice_b, wrapped, fields[:1], tokens[:1])
+        # Another patient's data key cannot read this patient's column.
+        other = make_patient(self.practice, first_name="Zweit")
+        other_wrapped = Patient.objects.values_list("data_key__wrapped", flat=True).get(pk=other.pk)
+        with self.assertRaises(crypto.DecryptionError):
+            crypto.open_columns(self.practice, other_wrapped, fields[:1], tokens[:1])
 
     def test_pseudonym_is_stable_and_keyed(self) -> None:
         self.assertEqual(crypto.pseudonym(self.practice, self.patient.code), self.patient.pseudonym)
