@@ -242,17 +242,8 @@ def open_columns(practice: Any, wrapped: str | None, fields: Sequence[Any], toke
     itself. The values are what the model attributes would give (dates as dates).
     """
     fernet = unwrap_data_key(wrapped, practice)
-    out: list[Any] = []
-    for field, token in zip(fields, tokens, strict=True):
-        if token is None:
-            out.append(None)
-            continue
-        try:
-            raw = fernet.decrypt(token.encode()).decode()
-        except InvalidToken as exc:
-            raise DecryptionError(f"{field.model.__name__}.{field.name} cannot be decrypted") from exc
-        out.append(field.from_text(raw))
-    return out
+    return [None if token is None else field.decrypt_token(fernet, token, field.model.__name__)
+            for field, token in zip(fields, tokens, strict=True)]
 
 
 # --- Rotation -----------------------------------------------------------------------------------
@@ -474,14 +465,8 @@ class _PlaintextDescriptor:
         name = self.field.name
         if name not in plain:
             token = getattr(instance, self.field.attname)
-            if token is None:
-                plain[name] = None
-            else:
-                try:
-                    raw = instance.encryption_fernet().decrypt(token.encode()).decode()
-                except InvalidToken as exc:
-                    raise DecryptionError(f"{type(instance).__name__}.{name} cannot be decrypted") from exc
-                plain[name] = self.field.from_text(raw)
+            plain[name] = None if token is None else self.field.decrypt_token(
+                instance.encryption_fernet(), token, type(instance).__name__)
         return plain[name]
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -521,6 +506,14 @@ class EncryptedField(models.TextField):
 
     def from_text(self, raw: str) -> Any:
         return raw
+
+    def decrypt_token(self, fernet: Fernet, token: str, owner: str) -> Any:
+        """The value of one of this field's column tokens (the one decryption path for fields)."""
+        try:
+            raw = fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise DecryptionError(f"{owner}.{self.name} cannot be decrypted") from exc
+        return self.from_text(raw)
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
         dirty = model_instance.__dict__.get("_duktus_dirty", set())

@@ -108,10 +108,6 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
     @property
-    def sort_key(self) -> tuple[str, str]:
-        return name_sort_key(self.last_name or "", self.first_name or "")
-
-    @property
     def kbv_chiffre(self) -> str:
         """KBV Chiffre for PTV forms: first letter of the surname + birth date TTMMJJ."""
         initial = (self.last_name or "?")[:1].upper()
