@@ -238,24 +238,24 @@ def _sentences(folded: str, rules: _Rules) -> list[tuple[int, int]]:
     return spans
 
 
-def _clauses(folded: str, sent: tuple[int, int], rules: _Rules) -> list[tuple[int, int]]:
-    s, e = sent
+def _split_at(folded: str, span: tuple[int, int], *boundaries: re.Pattern[str]) -> list[tuple[int, int]]:
+    """``span`` cut where any of the ``boundaries`` patterns matches (at the match start)."""
+    s, e = span
     cuts = {s, e}
-    for m in rules.contrast.finditer(folded, s, e):
-        cuts.add(m.start())
-    for m in rules.comma_clause.finditer(folded, s, e):
-        cuts.add(m.start())
+    for rx in boundaries:
+        for m in rx.finditer(folded, s, e):
+            cuts.add(m.start())
     points = sorted(cuts)
     return list(zip(points, points[1:], strict=False))
 
 
+def _clauses(folded: str, sent: tuple[int, int], rules: _Rules) -> list[tuple[int, int]]:
+    return _split_at(folded, sent, rules.contrast, rules.comma_clause)
+
+
 def _negation_scope(folded: str, clause: _Span, pos: int, rules: _Rules) -> _Span:
     """The part of ``clause`` around ``pos`` that a negation can reach."""
-    cuts = {clause[0], clause[1]}
-    for m in rules.verb_clause.finditer(folded, clause[0], clause[1]):
-        cuts.add(m.start())
-    points = sorted(cuts)
-    return _containing(list(zip(points, points[1:], strict=False)), pos)
+    return _containing(_split_at(folded, clause, rules.verb_clause), pos)
 
 
 def _is_benign(
