@@ -430,14 +430,7 @@ class Anonymizer:
         if cands is None:
             yield from rx.finditer(text)
             return
-        cur = 0
-        for p in cands:
-            if p < cur:
-                continue
-            m = rx.match(text, p)
-            if m is not None:
-                yield m
-                cur = m.end() if m.end() > p else p + 1
+        yield from P.matches_at(rx, text, cands)
 
     @staticmethod
     def _date_patterns(value: str) -> list[str]:

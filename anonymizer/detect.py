@@ -2310,16 +2310,7 @@ class Detector:
 def _matches_after(rx: re.Pattern[str], text: str, literal: str):  # type: ignore[no-untyped-def]
     """Exactly rx.finditer(text) for a regex whose every match begins right after `literal`
     (a lookbehind): tried only there, found with str.find."""
-    cur = 0
-    p = text.find(literal)
-    while p != -1:
-        q = p + len(literal)
-        if q >= cur:
-            m = rx.match(text, q)
-            if m is not None:
-                yield m
-                cur = m.end() if m.end() > q else q + 1
-        p = text.find(literal, p + 1)
+    return P.matches_at(rx, text, [p + len(literal) for p in P.find_all(text, literal)])
 
 
 # Below this length a plain scan is as fast as finding where to try.

@@ -610,11 +610,12 @@ def run_starts(char: re.Pattern[str], text: str, ends: list[int]) -> list[int]:
 
 def matches_at(rx: re.Pattern[str], text: str, starts: list[int]):  # type: ignore[no-untyped-def]
     """Exactly rx.finditer(text) for a regex whose every match begins at one of `starts`
-    (ascending, distinct) and that never matches the empty string -- or only ever does."""
+    (ascending, distinct) and that never matches the empty string -- or only ever does.
+    After an empty match the next try is one character on."""
     cur = 0
     for p in starts:
         if p >= cur:
             m = rx.match(text, p)
             if m is not None:
                 yield m
-                cur = m.end()
+                cur = m.end() if m.end() > p else p + 1
