@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,11 @@ def sign_in(page: Any, base_url: str, user: Any, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/2fa/authenticate/")
+    # allauth accepts only the current 30-second window: a code typed just before the window
+    # ends can expire on its way through a busy browser and server. Wait for a fresh window then.
+    left = 30 - time.time() % 30
+    if left < 5:
+        time.sleep(left + 0.5)
     page.fill("input[name=code]", totp_now(user.totp_secret))
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
